@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make run` and `make test`. Only Python 3.11 is needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: run test lint format migrate messages clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
+
+## Serve HTTP (and WebSocket) on $(HOST):$(PORT) with daphne; DEBUG=1 unless set.
+run: migrate
+	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) imserver.asgi:application
+
+## The whole suite on the embedded defaults, or on DATABASE_URL / REDIS_URL when set.
+test: $(VENV)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Refresh the zh-hans catalogue after adding messages (needs GNU gettext).
+messages: $(VENV)/.installed
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache

@@ -1,0 +1,105 @@
+"""One exception handler shapes every error DRF sees into the failure envelope."""
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from imserver.api.errors import (
+    DEFAULT_MESSAGES,
+    AppError,
+    ErrorCode,
+    error_body,
+    invalid_parameter_message,
+)
+from imserver.api.request_id import current_request_id
+
+logger = logging.getLogger("imserver.errors")
+
+
+def envelope_exception_handler(exc: Exception, context: dict) -> Response:
+    if isinstance(exc, Http404):
+        exc = AppError(ErrorCode.NOT_FOUND)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        return server_error_response(exc)
+
+    code, message = _code_and_message(exc)
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        headers["Retry-After"] = str(int(exc.wait))
+    http_status = exc.status_code
+    if code == ErrorCode.UNAUTHORIZED:
+        http_status = status.HTTP_401_UNAUTHORIZED  # DRF turns 401 into 403 without a header.
+    set_rollback()
+    return Response(error_body(code, message), status=http_status, headers=headers)
+
+
+def server_error_response(exc: Exception) -> Response:
+    """50000 with the request id, the traceback only in the log."""
+    request_id = current_request_id()
+    logger.error("Unhandled exception (request id %s)", request_id, exc_info=exc)
+    set_rollback()
+    body = error_body(
+        ErrorCode.SERVER_ERROR, DEFAULT_MESSAGES[ErrorCode.SERVER_ERROR], request_id=request_id
+    )
+    return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _code_and_message(exc: exceptions.APIException) -> tuple[ErrorCode, str]:
+    if isinstance(exc, AppError):
+        return exc.error_code, str(exc.detail)
+    if isinstance(exc, exceptions.ValidationError):
+        field, reason = first_validation_error(exc.detail)
+        return ErrorCode.BAD_REQUEST, invalid_parameter_message(reason, field)
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        return ErrorCode.UNAUTHORIZED, _detail_text(exc) or str(
+            DEFAULT_MESSAGES[ErrorCode.UNAUTHORIZED]
+        )
+    if isinstance(exc, exceptions.PermissionDenied):
+        return ErrorCode.FORBIDDEN, _detail_text(exc)
+    if isinstance(exc, exceptions.NotFound):
+        return ErrorCode.NOT_FOUND, _detail_text(exc)
+    if isinstance(exc, exceptions.Throttled):
+        return ErrorCode.RATE_LIMITED, str(DEFAULT_MESSAGES[ErrorCode.RATE_LIMITED])
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return ErrorCode.BAD_REQUEST, _("Method not allowed")
+    if isinstance(exc, exceptions.ParseError):
+        return ErrorCode.BAD_REQUEST, invalid_parameter_message(_("malformed request body"))
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return ErrorCode.BAD_REQUEST, invalid_parameter_message(_("unsupported content type"))
+    if exc.status_code >= 500:
+        return ErrorCode.SERVICE_UNAVAILABLE, _detail_text(exc)
+    return ErrorCode.BAD_REQUEST, invalid_parameter_message(_detail_text(exc))
+
+
+def _detail_text(exc: exceptions.APIException) -> str:
+    return first_validation_error(exc.detail)[1]
+
+
+def first_validation_error(detail: Any, path: str = "") -> tuple[str | None, str]:
+    """The first (field path, reason) of a DRF error detail, e.g. ``("user_ids[2]", "...")``."""
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            if key in ("non_field_errors", "detail"):
+                sub_path = path
+            else:
+                sub_path = f"{path}.{key}" if path else str(key)
+            return first_validation_error(value, sub_path)
+    elif isinstance(detail, Sequence) and not isinstance(detail, str):
+        for index, value in enumerate(detail):
+            if isinstance(value, (Mapping, list)) and value:
+                return first_validation_error(value, f"{path}[{index}]")
+            if value:
+                return first_validation_error(value, path)
+    return (path or None), str(detail)

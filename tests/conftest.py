@@ -1,0 +1,97 @@
+"""Fixtures shared by every test: users, authenticated clients, a push recorder, markers."""
+
+import os
+from collections.abc import Callable, Iterator
+from itertools import count
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tokens import token_pair_for_user
+from tests.support.pushes import PushRecorder
+
+TEST_PASSWORD = "secret123"
+_user_numbers = count(1)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    def make(username: str | None = None, **fields: object) -> User:
+        number = next(_user_numbers)
+        username = username or f"user{number}"
+        fields.setdefault("email", f"{username}@example.com")
+        fields.setdefault("nickname", username)
+        password = fields.pop("password", TEST_PASSWORD)
+        user = User(username=username, **fields)
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    """An API client authenticated as the given user with a fresh access token."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for_user(user)['access_token']}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def push_recorder() -> Iterator[PushRecorder]:
+    recorder = PushRecorder()
+    yield recorder
+    recorder.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = connection.vendor == "postgresql"
+    for item in items:
+        if "requires_redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(pytest.mark.skip(reason="REDIS_URL is not set"))
+        if "requires_postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="DATABASE_URL is not PostgreSQL"))
+
+
+# --- IM_TEST_FORBID_SKIPS=1 (set by .ci/run on PostgreSQL + Redis): any skip fails the run ----
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("IM_TEST_FORBID_SKIPS") == "1" and _skipped:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if os.environ.get("IM_TEST_FORBID_SKIPS") == "1" and _skipped:
+        terminalreporter.write_line(
+            f"IM_TEST_FORBID_SKIPS: {len(_skipped)} test(s) skipped, which this run forbids:",
+            red=True,
+        )
+        for nodeid in _skipped:
+            terminalreporter.write_line(f"  {nodeid}", red=True)
