@@ -33,10 +33,14 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Refresh the zh-hans catalogue after adding messages (needs GNU gettext).
+## Refresh the zh-hans catalogues after adding messages (needs GNU gettext). Each app keeps its
+## own catalogue in <app>/locale; imserver/ keeps the shared one.
+LOCALE_DIRS := imserver accounts social groups chat files notifications
 messages: $(VENV)/.installed
-	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests
-	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+	for dir in $(LOCALE_DIRS); do \
+	  mkdir -p $$dir/locale && (cd $$dir && ../$(BIN)/django-admin makemessages -l zh_Hans) || exit 1; \
+	done
+	$(BIN)/django-admin compilemessages --ignore=.venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
