@@ -1,0 +1,82 @@
+"""Section 4 (friends) and the friend half of section 6 (6.1, 6.2). Thin: validate, call, return."""
+
+from django.utils.translation import gettext as _
+from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from imserver.api.pagination import page_from_request
+from imserver.api.validation import validated
+from imserver.realtime.presence import online_user_ids
+from social import selectors, services
+from social.serializers import (
+    BlockedFriendSerializer,
+    FriendIdInputSerializer,
+    FriendRequestHandleInputSerializer,
+    FriendRequestSendInputSerializer,
+    FriendRequestSerializer,
+    FriendSerializer,
+    RemarkInputSerializer,
+)
+
+
+class FriendRequestViewSet(viewsets.ViewSet):
+    """4.1, 4.2, and the recipient's inbox: 6.1 and 6.2 (routed from ``notifications``)."""
+
+    def send(self, request: Request) -> Response:
+        data = validated(FriendRequestSendInputSerializer, request.data)
+        friend_request = services.friend_request_send(from_user=request.user, **data)
+        return Response({"request_id": friend_request.pk})
+
+    def handle(self, request: Request) -> Response:
+        data = validated(FriendRequestHandleInputSerializer, request.data)
+        friend_request = services.friend_request_handle(user=request.user, **data)
+        return Response(FriendRequestSerializer(friend_request).data)
+
+    def inbox(self, request: Request) -> Response:
+        requests, total = services.friend_request_inbox_read(
+            user=request.user, page=page_from_request(request)
+        )
+        return Response(
+            {"requests": FriendRequestSerializer(requests, many=True).data, "total": total}
+        )
+
+    def unread_count(self, request: Request) -> Response:
+        return Response({"count": selectors.friend_request_unread_count(user_id=request.user.pk)})
+
+
+class FriendViewSet(viewsets.ViewSet):
+    """4.3-4.7 and ``POST /friend/unblock``."""
+
+    def list(self, request: Request) -> Response:
+        friendships = list(selectors.friendship_list(user_id=request.user.pk))
+        online_ids = online_user_ids(friendship.friend_id for friendship in friendships)
+        friends = FriendSerializer(friendships, many=True, context={"online_ids": online_ids})
+        return Response({"friends": friends.data, "total": len(friendships)})
+
+    def delete(self, request: Request) -> Response:
+        # The parameter may come in the JSON body or in the query string (CONTRACT 1).
+        source = request.data if "friend_id" in request.data else request.query_params
+        services.friendship_delete(user=request.user, **validated(FriendIdInputSerializer, source))
+        return Response({"message": _("Friend deleted")})
+
+    def block(self, request: Request) -> Response:
+        services.friend_block(user=request.user, **validated(FriendIdInputSerializer, request.data))
+        return Response({"message": _("User blocked")})
+
+    def unblock(self, request: Request) -> Response:
+        data = validated(FriendIdInputSerializer, request.data)
+        services.friend_unblock(user=request.user, **data)
+        return Response({"message": _("User unblocked")})
+
+    def blocked_list(self, request: Request) -> Response:
+        blocked = list(selectors.blocked_list(user_id=request.user.pk))
+        return Response(
+            {"friends": BlockedFriendSerializer(blocked, many=True).data, "total": len(blocked)}
+        )
+
+    def remark(self, request: Request) -> Response:
+        services.friend_set_remark(
+            user=request.user, **validated(RemarkInputSerializer, request.data)
+        )
+        return Response({"message": _("Remark updated")})
