@@ -153,6 +153,10 @@ IM_RECALL_WINDOW_S = env.int("IM_RECALL_WINDOW_S", default=120)
 IM_FILE_TTL_S = env.int("IM_FILE_TTL_S", default=604800)
 IM_MAX_UPLOAD_BYTES = env.int("IM_MAX_UPLOAD_BYTES", default=52428800)
 IM_WS_IDLE_TIMEOUT_S = env.int("IM_WS_IDLE_TIMEOUT_S", default=90)
+# A connection's presence entry expires this long after its last refresh (a crashed process's
+# users go offline by then); each connection refreshes it every third of that.
+IM_PRESENCE_TTL_S = env.int("IM_PRESENCE_TTL_S", default=75)
+IM_WS_MAX_FRAME_BYTES = env.int("IM_WS_MAX_FRAME_BYTES", default=65536)
 IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)
 
 # --- Internationalisation -------------------------------------------------------------------
@@ -169,6 +173,39 @@ STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = env.str("IM_STATIC_ROOT", default="") or None
 MEDIA_ROOT = Path(env.str("IM_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+
+# --- Files and storage ---------------------------------------------------------------------
+# IM_STORAGE=local (default): FileSystemStorage under MEDIA_ROOT. IM_STORAGE=s3: django-storages
+# against AWS S3 or any S3-compatible store (MinIO, Ceph, R2...) named by AWS_S3_ENDPOINT_URL.
+IM_STORAGE = env.str("IM_STORAGE", default="local")
+if IM_STORAGE == "local":
+    _FILE_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+elif IM_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME")
+    AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+    # Unset keys: boto3's own chain (instance role, ~/.aws, AWS_* variables) decides.
+    AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+    AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+    AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
+    AWS_LOCATION = env.str("AWS_LOCATION", default="")
+    AWS_DEFAULT_ACL = None
+    AWS_S3_FILE_OVERWRITE = True  # object names are fresh UUIDs: skip the existence check
+    _FILE_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    raise ImproperlyConfigured(f"IM_STORAGE must be 'local' or 's3', not {IM_STORAGE!r}.")
+STORAGES = {
+    "default": _FILE_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Request bodies beyond this size are spooled to disk (Django's ASGI handler and the parser).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("IM_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
+FILE_UPLOAD_TEMP_DIR = env.str("IM_UPLOAD_TEMP_DIR", default="") or None
+# Feed request bodies to the app lazily under daphne (files/daphne_streaming.py).
+IM_DAPHNE_STREAMING_BODY = env.bool("IM_DAPHNE_STREAMING_BODY", default=True)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

@@ -1,28 +1,139 @@
-"""Who is online: the one function every reader of ``online_status`` goes through.
+"""Who is online: every reader of ``online_status`` goes through ``online_user_ids``.
 
-Connections register themselves under ``presence:<user_id>`` in the cache (shared through Redis
-when ``REDIS_URL`` is set). Until the WebSocket consumer lands nobody registers, so everyone
-reads as offline.
+A user is online while they hold at least one WebSocket connection on any server process.
+Each connection is an entry with an expiry time, refreshed by the connection's heartbeat, so a
+crashed process cannot leave its users online for longer than ``IM_PRESENCE_TTL_S``.
+
+- With ``REDIS_URL``: one sorted set per user (``im:presence:<user_id>``, member = connection,
+  score = expiry), shared by every process.
+- Without: a dictionary in this process (the in-memory channel layer serves one process too).
+
+``connect`` and ``disconnect`` report the 0->1 and 1->0 edges, on which friends get a
+``presence`` push.
 """
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterable
+from functools import cache
 
-from django.core.cache import cache
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
 
 ONLINE = 1
 OFFLINE = 0
 
 
-def presence_key(user_id: int) -> str:
-    return f"presence:{user_id}"
+def _ttl() -> float:
+    return float(settings.IM_PRESENCE_TTL_S)
+
+
+def _key(user_id: int) -> str:
+    return f"im:presence:{user_id}"
+
+
+class MemoryPresence:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: dict[int, dict[str, float]] = {}
+
+    def _live(self, user_id: int, now: float) -> dict[str, float]:
+        entries = self._connections.setdefault(user_id, {})
+        for connection_id in [c for c, expires in entries.items() if expires <= now]:
+            del entries[connection_id]
+        return entries
+
+    async def connect(self, user_id: int, connection_id: str) -> bool:
+        now = time.time()
+        with self._lock:
+            entries = self._live(user_id, now)
+            entries[connection_id] = now + _ttl()
+            return len(entries) == 1
+
+    async def refresh(self, user_id: int, connection_id: str) -> None:
+        await self.connect(user_id, connection_id)
+
+    async def disconnect(self, user_id: int, connection_id: str) -> bool:
+        with self._lock:
+            entries = self._live(user_id, time.time())
+            if entries.pop(connection_id, None) is None:
+                return False
+            return not entries
+
+    def online_user_ids(self, user_ids: list[int]) -> set[int]:
+        now = time.time()
+        with self._lock:
+            return {user_id for user_id in user_ids if self._live(user_id, now)}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._connections.clear()
+
+
+class RedisPresence:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._sync = redis.Redis.from_url(url)
+        self._async_by_loop: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._async_by_loop.get(loop)
+        if client is None:
+            for stale in [other for other in self._async_by_loop if other.is_closed()]:
+                del self._async_by_loop[stale]
+            client = self._async_by_loop[loop] = aioredis.Redis.from_url(self.url)
+        return client
+
+    async def connect(self, user_id: int, connection_id: str) -> bool:
+        now = time.time()
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(_key(user_id), "-inf", now)
+            pipe.zadd(_key(user_id), {connection_id: now + _ttl()})
+            pipe.zcard(_key(user_id))
+            pipe.expire(_key(user_id), int(_ttl()) + 1)
+            _removed, _added, count, _ = await pipe.execute()
+        return count == 1
+
+    async def refresh(self, user_id: int, connection_id: str) -> None:
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.zadd(_key(user_id), {connection_id: time.time() + _ttl()})
+            pipe.expire(_key(user_id), int(_ttl()) + 1)
+            await pipe.execute()
+
+    async def disconnect(self, user_id: int, connection_id: str) -> bool:
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.zrem(_key(user_id), connection_id)
+            pipe.zremrangebyscore(_key(user_id), "-inf", time.time())
+            pipe.zcard(_key(user_id))
+            removed, _expired, count = await pipe.execute()
+        return bool(removed) and count == 0
+
+    def online_user_ids(self, user_ids: list[int]) -> set[int]:
+        now = time.time()
+        with self._sync.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.zcount(_key(user_id), now, "+inf")
+            counts = pipe.execute()
+        return {user_id for user_id, count in zip(user_ids, counts, strict=True) if count}
+
+
+@cache
+def _store_for(redis_url: str) -> MemoryPresence | RedisPresence:
+    return RedisPresence(redis_url) if redis_url else MemoryPresence()
+
+
+def presence_store() -> MemoryPresence | RedisPresence:
+    return _store_for(settings.REDIS_URL)
 
 
 def online_user_ids(user_ids: Iterable[int]) -> set[int]:
-    ids = list(set(user_ids))
+    ids = list(dict.fromkeys(user_ids))
     if not ids:
         return set()
-    found = cache.get_many([presence_key(user_id) for user_id in ids])
-    return {user_id for user_id in ids if found.get(presence_key(user_id))}
+    return presence_store().online_user_ids(ids)
 
 
 def online_status(user_id: int) -> int:
