@@ -1,3 +1,21 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from notifications.group_views import (
+    GroupApplicationNotificationViewSet,
+    GroupNotificationViewSet,
+)
+
+urlpatterns = [
+    path(
+        "notification/group/notifications",
+        GroupNotificationViewSet.as_view({"get": "list"}),
+    ),
+    path(
+        "notification/request/group",
+        GroupApplicationNotificationViewSet.as_view({"get": "list"}),
+    ),
+    path(
+        "notification/request/group/unread-count",
+        GroupApplicationNotificationViewSet.as_view({"get": "unread_count"}),
+    ),
+]

@@ -1,0 +1,97 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from groups import services
+from groups.models import Group, GroupApplication, GroupMember
+
+
+class GroupMemberInline(admin.TabularInline):
+    model = GroupMember
+    fields = ("user", "role", "nickname", "muted_until", "joined_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return False  # membership changes go through the services (count, notifications)
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "name",
+        "owner",
+        "member_count",
+        "max_member_count",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "created_at")
+    search_fields = ("name", "description", "owner__username", "owner__nickname")
+    list_select_related = ("owner",)
+    ordering = ("-id",)
+    raw_id_fields = ("owner",)
+    readonly_fields = (
+        "owner",
+        "member_count",
+        "status",
+        "application_seq",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (GroupMemberInline,)
+    actions = ("dismiss_groups",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a group needs an owner membership: created through the API
+
+    @admin.action(description="Dismiss selected groups (members are notified)")
+    def dismiss_groups(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
+        dismissed = sum(
+            services.group_dismiss_by_staff(staff_user=request.user, group_id=group_id)
+            for group_id in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Dismissed {dismissed} group(s).", messages.SUCCESS)
+
+
+@admin.register(GroupMember)
+class GroupMemberAdmin(admin.ModelAdmin):
+    list_display = ("id", "group", "user", "role", "nickname", "muted_until", "joined_at")
+    list_filter = ("role", "joined_at")
+    search_fields = ("group__name", "user__username", "user__nickname", "nickname")
+    list_select_related = ("group", "user")
+    ordering = ("-id",)
+    readonly_fields = ("group", "user", "role", "joined_at", "updated_at", "applications_seen_seq")
+    fields = ("group", "user", "role", "nickname", "muted_until", "joined_at", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: GroupMember | None = None) -> bool:
+        return False  # removing a member must keep member_count exact: use the API's kick
+
+
+@admin.register(GroupApplication)
+class GroupApplicationAdmin(admin.ModelAdmin):
+    list_display = ("id", "group", "user", "status", "reason", "handled_by", "arrived_at")
+    list_filter = ("status", "arrived_at")
+    search_fields = ("group__name", "user__username", "user__nickname", "reason")
+    list_select_related = ("group", "user", "handled_by")
+    ordering = ("-id",)
+    readonly_fields = (
+        "group",
+        "user",
+        "reason",
+        "status",
+        "handled_by",
+        "arrived_at",
+        "arrival_seq",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,343 @@
+"""Group writes (API.md 5.x, CONTRACT 5) with their notifications.
+
+Every service that reads or changes memberships first locks the group row
+(``_lock_normal_group``): per group, membership changes run one at a time, so ``member_count``
+stays equal to the number of rows and never exceeds ``max_member_count``, and the role checks
+see the roles as they are. Locks are always taken group row first, then member rows.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from groups.models import Group, GroupApplication, GroupMember
+from groups.selectors import GROUP_NOT_FOUND, NOT_A_MEMBER, TARGET_NOT_A_MEMBER
+from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
+from notifications import services as notices
+
+Role = GroupMember.Role
+MAX_MUTE_SECONDS = 30 * 24 * 3600
+
+OWNER_ONLY = _("Only the group owner can do this")
+MANAGERS_ONLY = _("Only the group owner or an admin can do this")
+ADMIN_PLAIN_MEMBERS_ONLY = _("Admins can only do this to plain members")
+APPLICATION_NOT_FOUND = _("Application not found")
+
+
+def _lock_normal_group(group_id: int) -> Group:
+    """Lock the group row; unknown or dismissed is 40004."""
+    group = Group.objects.select_for_update().filter(pk=group_id).first()
+    if group is None or group.is_dismissed:
+        raise AppError(ErrorCode.NOT_FOUND, GROUP_NOT_FOUND)
+    return group
+
+
+def _member(group: Group, user_id: int) -> GroupMember | None:
+    return GroupMember.objects.select_related("user").filter(group=group, user_id=user_id).first()
+
+
+def _actor(group: Group, user: User) -> GroupMember:
+    """The caller's membership; not a member is 40003."""
+    member = _member(group, user.pk)
+    if member is None:
+        raise AppError(ErrorCode.FORBIDDEN, NOT_A_MEMBER)
+    return member
+
+
+def _target(group: Group, user_id: int) -> GroupMember:
+    """The member acted on; not a member is 40004."""
+    member = _member(group, user_id)
+    if member is None:
+        raise AppError(ErrorCode.NOT_FOUND, TARGET_NOT_A_MEMBER)
+    return member
+
+
+def _require_owner(member: GroupMember) -> None:
+    if member.role != Role.OWNER:
+        raise AppError(ErrorCode.FORBIDDEN, OWNER_ONLY)
+
+
+def _require_manager(member: GroupMember) -> None:
+    if not member.is_manager:
+        raise AppError(ErrorCode.FORBIDDEN, MANAGERS_ONLY)
+
+
+def _require_may_moderate(actor: GroupMember, target: GroupMember) -> None:
+    """Owner: any other member. Admin: plain members only. Member: nobody."""
+    _require_manager(actor)
+    if actor.role == Role.ADMIN and target.role != Role.MEMBER:
+        raise AppError(ErrorCode.FORBIDDEN, ADMIN_PLAIN_MEMBERS_ONLY)
+
+
+def _bad_field(field: str, reason: str) -> AppError:
+    return AppError(ErrorCode.BAD_REQUEST, invalid_parameter_message(reason, field))
+
+
+def _group_full_error(group: Group) -> AppError:
+    return bad_request(
+        gettext("the group is full (at most %(max)d members)") % {"max": group.max_member_count}
+    )
+
+
+def _set_member_count(group: Group, delta: int) -> None:
+    """Adjust the count of the locked group row."""
+    group.member_count += delta
+    Group.objects.filter(pk=group.pk).update(member_count=group.member_count)
+
+
+@transaction.atomic
+def group_create(*, owner: User, name: str, description: str = "", avatar: str = "") -> Group:
+    group = Group.objects.create(
+        name=name, description=description, avatar=avatar, owner=owner, member_count=1
+    )
+    GroupMember.objects.create(group=group, user=owner, role=Role.OWNER)
+    return group
+
+
+@transaction.atomic
+def group_update_info(
+    *,
+    user: User,
+    group_id: int,
+    name: str | None = None,
+    description: str | None = None,
+    avatar: str | None = None,
+) -> Group:
+    """Partial update by the owner or an admin; every member is told when something changed."""
+    group = _lock_normal_group(group_id)
+    _require_manager(_actor(group, user))
+    changes = {
+        field: value
+        for field, value in (("name", name), ("description", description), ("avatar", avatar))
+        if value is not None and getattr(group, field) != value
+    }
+    if changes:
+        for field, value in changes.items():
+            setattr(group, field, value)
+        group.save(update_fields=[*changes, "updated_at"])
+        notices.notify_group_updated(group=group, operator=user)
+    return group
+
+
+@transaction.atomic
+def group_member_set_role(*, user: User, group_id: int, target_user_id: int, role: int) -> None:
+    """Owner only; role 0 or 1 for a member other than the owner. No change, no notification."""
+    group = _lock_normal_group(group_id)
+    _require_owner(_actor(group, user))
+    target = _target(group, target_user_id)
+    if target.role == Role.OWNER:
+        raise AppError(ErrorCode.FORBIDDEN, _("The owner's role cannot be changed"))
+    if target.role == role:
+        return
+    target.role = role
+    target.save(update_fields=["role", "updated_at"])
+    notices.notify_role_changed(group=group, operator=user, target=target.user, role=role)
+
+
+@transaction.atomic
+def group_member_mute(
+    *, user: User, group_id: int, target_user_id: int, duration: int
+) -> GroupMember:
+    """Mute for ``duration`` seconds (0 unmutes). Owner: any member; admin: plain members."""
+    if not 0 <= duration <= MAX_MUTE_SECONDS:
+        raise _bad_field("duration", _("must be between 0 and 2592000 seconds"))
+    group = _lock_normal_group(group_id)
+    actor = _actor(group, user)
+    _require_manager(actor)
+    target = _target(group, target_user_id)
+    if target.pk == actor.pk:
+        raise _bad_field("user_id", _("you cannot mute yourself"))
+    _require_may_moderate(actor, target)
+    target.muted_until = timezone.now() + timedelta(seconds=duration) if duration else None
+    target.save(update_fields=["muted_until", "updated_at"])
+    notices.notify_mute_changed(group=group, operator=user, target=target.user, duration=duration)
+    return target
+
+
+@transaction.atomic
+def group_invite(*, user: User, group_id: int, user_ids: list[int]) -> dict[str, list[int]]:
+    """Any member adds users at once. Repeated ids count once; members, unknown and banned users
+    are skipped; if the rest does not fit, nobody is added (40000)."""
+    group = _lock_normal_group(group_id)
+    _actor(group, user)
+    wanted = list(dict.fromkeys(user_ids))
+    existing = set(
+        GroupMember.objects.filter(group=group, user_id__in=wanted).values_list(
+            "user_id", flat=True
+        )
+    )
+    invitable = {
+        invitee.pk: invitee
+        for invitee in User.objects.filter(
+            pk__in=wanted, status=User.Status.ACTIVE, is_active=True
+        ).exclude(pk__in=existing)
+    }
+    added = [user_id for user_id in wanted if user_id in invitable]
+    skipped = [user_id for user_id in wanted if user_id not in invitable]
+    if not added:
+        return {"added": [], "skipped": skipped}
+    if group.member_count + len(added) > group.max_member_count:
+        raise _group_full_error(group)
+    now = timezone.now()
+    GroupMember.objects.bulk_create(
+        [GroupMember(group=group, user_id=user_id, joined_at=now) for user_id in added]
+    )
+    _set_member_count(group, len(added))
+    # Their pending applications are answered by the invitation.
+    GroupApplication.objects.filter(
+        group=group, user_id__in=added, status=GroupApplication.Status.PENDING
+    ).update(status=GroupApplication.Status.APPROVED, handled_by=user, updated_at=now)
+    notices.notify_invited(
+        group=group, operator=user, invitees=[invitable[user_id] for user_id in added]
+    )
+    return {"added": added, "skipped": skipped}
+
+
+@transaction.atomic
+def group_join_apply(*, user: User, group_id: int, reason: str = "") -> GroupApplication:
+    """Create my pending application, or renew it (new reason, arrives again). Members: 40009."""
+    group = _lock_normal_group(group_id)
+    if _member(group, user.pk) is not None:
+        raise AppError(ErrorCode.CONFLICT, _("You are already a member of this group"))
+    if group.member_count >= group.max_member_count:
+        raise _group_full_error(group)
+    group.application_seq += 1
+    Group.objects.filter(pk=group.pk).update(application_seq=group.application_seq)
+    now = timezone.now()
+    application = GroupApplication.objects.filter(
+        group=group, user=user, status=GroupApplication.Status.PENDING
+    ).first()
+    if application is None:
+        application = GroupApplication(group=group, user=user)
+    application.reason = reason
+    application.arrived_at = now
+    application.arrival_seq = group.application_seq
+    application.save()
+    notices.notify_application_received(group=group, applicant=user)
+    return application
+
+
+@transaction.atomic
+def group_application_handle(*, user: User, application_id: int, approve: bool) -> GroupApplication:
+    """Owner or admin approves or rejects a pending application of their group.
+
+    An application of a group the caller does not manage (or a dismissed one) is 40004; an
+    already handled one 40009; approving into a full group 40000.
+    """
+    group_id = (
+        GroupApplication.objects.filter(pk=application_id)
+        .values_list("group_id", flat=True)
+        .first()
+    )
+    if group_id is None:
+        raise AppError(ErrorCode.NOT_FOUND, APPLICATION_NOT_FOUND)
+    try:
+        group = _lock_normal_group(group_id)
+    except AppError as exc:
+        raise AppError(ErrorCode.NOT_FOUND, APPLICATION_NOT_FOUND) from exc
+    actor = _member(group, user.pk)
+    if actor is None or not actor.is_manager:
+        raise AppError(ErrorCode.NOT_FOUND, APPLICATION_NOT_FOUND)
+    # Read again under the group lock: every change to the group's applications holds it.
+    application = GroupApplication.objects.select_related("user").get(pk=application_id)
+    if application.status != GroupApplication.Status.PENDING:
+        raise AppError(ErrorCode.CONFLICT, _("This application has already been handled"))
+    if approve and _member(group, application.user_id) is None:
+        if group.member_count >= group.max_member_count:
+            raise _group_full_error(group)
+        GroupMember.objects.create(group=group, user_id=application.user_id)
+        _set_member_count(group, 1)
+    application.status = (
+        GroupApplication.Status.APPROVED if approve else GroupApplication.Status.REJECTED
+    )
+    application.handled_by = user
+    application.save(update_fields=["status", "handled_by", "updated_at"])
+    notices.notify_application_handled(
+        group=group, operator=user, applicant=application.user, approved=approve
+    )
+    return application
+
+
+@transaction.atomic
+def group_leave(*, user: User, group_id: int) -> None:
+    """Any member but the owner (40000 until ownership is transferred)."""
+    group = _lock_normal_group(group_id)
+    member = _actor(group, user)
+    if member.role == Role.OWNER:
+        raise bad_request(_("the owner cannot leave the group; transfer the ownership first"))
+    member.delete()
+    _set_member_count(group, -1)
+    notices.notify_member_left(group=group, leaver=user)
+
+
+@transaction.atomic
+def group_kick(*, user: User, group_id: int, target_user_id: int) -> None:
+    """Owner: any member. Admin: plain members only."""
+    group = _lock_normal_group(group_id)
+    actor = _actor(group, user)
+    _require_manager(actor)
+    target = _target(group, target_user_id)
+    if target.pk == actor.pk:
+        raise _bad_field("user_id", _("you cannot remove yourself; leave the group instead"))
+    _require_may_moderate(actor, target)
+    target.delete()
+    _set_member_count(group, -1)
+    notices.notify_kicked(group=group, operator=user, target=target.user)
+
+
+@transaction.atomic
+def group_transfer(*, user: User, group_id: int, new_owner_id: int) -> None:
+    """Owner only, to another member; the old owner becomes a plain member."""
+    group = _lock_normal_group(group_id)
+    actor = _actor(group, user)
+    _require_owner(actor)
+    if new_owner_id == user.pk:
+        raise _bad_field("new_owner_id", _("you already own this group"))
+    target = _target(group, new_owner_id)
+    actor.role = Role.MEMBER
+    actor.save(update_fields=["role", "updated_at"])
+    target.role = Role.OWNER
+    target.muted_until = None
+    target.save(update_fields=["role", "muted_until", "updated_at"])
+    group.owner_id = target.user_id
+    group.save(update_fields=["owner", "updated_at"])
+    notices.notify_ownership_transferred(group=group, operator=user, new_owner=target.user)
+
+
+def _dismiss(group: Group, operator: User) -> None:
+    group.status = Group.Status.DISMISSED
+    group.save(update_fields=["status", "updated_at"])
+    notices.notify_group_dismissed(group=group, operator=operator)
+
+
+@transaction.atomic
+def group_dismiss(*, user: User, group_id: int) -> None:
+    """Owner only. The group keeps its rows (history) but vanishes from lists, info and search,
+    and every later action on it is 40004."""
+    group = _lock_normal_group(group_id)
+    _require_owner(_actor(group, user))
+    _dismiss(group, user)
+
+
+@transaction.atomic
+def group_dismiss_by_staff(*, staff_user: User, group_id: int) -> bool:
+    """Moderation from the admin site; False when the group was already dismissed."""
+    group = Group.objects.select_for_update().filter(pk=group_id).first()
+    if group is None or group.is_dismissed:
+        return False
+    _dismiss(group, staff_user)
+    return True
+
+
+@transaction.atomic
+def group_member_update_own(*, user: User, group_id: int, nickname: str) -> GroupMember:
+    """My in-group nickname; "" clears it (the user's nickname shows instead)."""
+    group = _lock_normal_group(group_id)
+    member = _actor(group, user)
+    member.nickname = nickname
+    member.save(update_fields=["nickname", "updated_at"])
+    return member

@@ -1,0 +1,140 @@
+"""Section 5 endpoints. Each action: validate, call one service or selector, return data."""
+
+from django.utils.translation import gettext as _
+from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from groups import selectors, services
+from groups.serializers import (
+    GroupCreateInputSerializer,
+    GroupIdSerializer,
+    GroupMemberSerializer,
+    GroupMemberTargetSerializer,
+    GroupSerializer,
+    GroupUpdateInputSerializer,
+    HandleApplicationInputSerializer,
+    InviteInputSerializer,
+    JoinInputSerializer,
+    MemberInfoSerializer,
+    MuteInputSerializer,
+    SetRoleInputSerializer,
+    TransferInputSerializer,
+    UpdateMemberInfoInputSerializer,
+)
+from imserver.api.validation import validated
+
+
+class GroupViewSet(viewsets.ViewSet):
+    """The group itself: create, info, my list, update, join, leave, transfer, dismiss."""
+
+    def create(self, request: Request) -> Response:
+        data = validated(GroupCreateInputSerializer, request.data)
+        group = services.group_create(owner=request.user, **data)
+        return Response({"group_id": group.pk, "group_info": GroupSerializer(group).data})
+
+    def info(self, request: Request) -> Response:
+        data = validated(GroupIdSerializer, request.query_params)
+        group = selectors.group_get_visible(**data)
+        return Response({"group_info": GroupSerializer(group).data})
+
+    def list(self, request: Request) -> Response:
+        groups = selectors.group_list_for_user(user_id=request.user.pk)
+        return Response({"groups": GroupSerializer(groups, many=True).data, "total": len(groups)})
+
+    def update_info(self, request: Request) -> Response:
+        data = validated(GroupUpdateInputSerializer, request.data)
+        group = services.group_update_info(user=request.user, **data)
+        return Response(
+            {"message": _("Updated successfully"), "group_info": GroupSerializer(group).data}
+        )
+
+    def join(self, request: Request) -> Response:
+        data = validated(JoinInputSerializer, request.data)
+        application = services.group_join_apply(user=request.user, **data)
+        return Response({"message": _("Application submitted"), "application_id": application.pk})
+
+    def leave(self, request: Request) -> Response:
+        services.group_leave(user=request.user, **validated(GroupIdSerializer, request.data))
+        return Response({"message": _("You left the group")})
+
+    def transfer(self, request: Request) -> Response:
+        services.group_transfer(
+            user=request.user, **validated(TransferInputSerializer, request.data)
+        )
+        return Response({"message": _("Ownership transferred")})
+
+    def dismiss(self, request: Request) -> Response:
+        services.group_dismiss(user=request.user, **validated(GroupIdSerializer, request.data))
+        return Response({"message": _("Group dismissed")})
+
+
+class GroupMemberViewSet(viewsets.ViewSet):
+    """Members: list, info, roles, mute, invite, kick, my in-group nickname."""
+
+    def members(self, request: Request) -> Response:
+        data = validated(GroupIdSerializer, request.query_params)
+        members = list(selectors.group_member_list(user_id=request.user.pk, **data))
+        return Response(
+            {"members": GroupMemberSerializer(members, many=True).data, "total": len(members)}
+        )
+
+    def member_info(self, request: Request) -> Response:
+        data = validated(GroupMemberTargetSerializer, request.query_params)
+        member = selectors.group_member_get(
+            group_id=data["group_id"], user_id=request.user.pk, target_user_id=data["user_id"]
+        )
+        return Response({"member_info": MemberInfoSerializer(member).data})
+
+    def set_role(self, request: Request) -> Response:
+        data = validated(SetRoleInputSerializer, request.data)
+        services.group_member_set_role(
+            user=request.user,
+            group_id=data["group_id"],
+            target_user_id=data["user_id"],
+            role=data["role"],
+        )
+        return Response({"message": _("Role updated")})
+
+    def mute(self, request: Request) -> Response:
+        data = validated(MuteInputSerializer, request.data)
+        member = services.group_member_mute(
+            user=request.user,
+            group_id=data["group_id"],
+            target_user_id=data["user_id"],
+            duration=data["duration"],
+        )
+        message = _("Member muted") if data["duration"] else _("Member unmuted")
+        muted_until = GroupMemberSerializer(member).data["muted_until"]
+        return Response({"message": message, "muted_until": muted_until})
+
+    def invite(self, request: Request) -> Response:
+        data = validated(InviteInputSerializer, request.data)
+        return Response(services.group_invite(user=request.user, **data))
+
+    def kick(self, request: Request) -> Response:
+        data = validated(GroupMemberTargetSerializer, request.data)
+        services.group_kick(
+            user=request.user, group_id=data["group_id"], target_user_id=data["user_id"]
+        )
+        return Response({"message": _("Member removed")})
+
+    def update_member_info(self, request: Request) -> Response:
+        data = validated(UpdateMemberInfoInputSerializer, request.data)
+        services.group_member_update_own(user=request.user, **data)
+        return Response({"message": _("Updated successfully")})
+
+
+class GroupApplicationViewSet(viewsets.ViewSet):
+    def handle(self, request: Request) -> Response:
+        data = validated(HandleApplicationInputSerializer, request.data)
+        application = services.group_application_handle(user=request.user, **data)
+        return Response(
+            {
+                "message": _("Application approved")
+                if data["approve"]
+                else _("Application rejected"),
+                "application_id": application.pk,
+                "status": application.status,
+            }
+        )

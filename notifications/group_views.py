@@ -1,0 +1,36 @@
+"""Section 6.3-6.5: group notifications and join applications for the groups I manage."""
+
+from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from imserver.api.pagination import page_from_request
+from notifications import selectors, services
+from notifications.serializers import GroupApplicationItemSerializer, GroupNotificationSerializer
+
+
+class GroupNotificationViewSet(viewsets.ViewSet):
+    def list(self, request: Request) -> Response:
+        """6.3: mine, newest first; listing marks them read (``is_read`` shows the old value)."""
+        rows, total = services.group_notifications_list_and_mark_read(
+            user=request.user, page=page_from_request(request)
+        )
+        return Response(
+            {"notifications": GroupNotificationSerializer(rows, many=True).data, "total": total}
+        )
+
+
+class GroupApplicationNotificationViewSet(viewsets.ViewSet):
+    def list(self, request: Request) -> Response:
+        """6.4: pending applications for groups I own or administer, newest arrival first."""
+        rows, total = services.group_applications_list_and_mark_seen(
+            user=request.user, page=page_from_request(request)
+        )
+        return Response(
+            {"applications": GroupApplicationItemSerializer(rows, many=True).data, "total": total}
+        )
+
+    def unread_count(self, request: Request) -> Response:
+        """6.5: applications that arrived or were renewed since I last listed 6.4."""
+        count = selectors.group_applications_unread_count(user=request.user)
+        return Response({"total_unread_count": count})
