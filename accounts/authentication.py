@@ -15,3 +15,14 @@ class TokenVersionJWTAuthentication(JWTAuthentication):
         if validated_token.get(TOKEN_VERSION_CLAIM) != user.token_version or user.is_banned:
             raise AuthenticationFailed(_("Token has been revoked"), code="token_revoked")
         return user
+
+
+def user_for_access_token(raw_token: str) -> User:
+    """The active user an access token belongs to (the WebSocket handshake uses this).
+
+    Raises ``AuthenticationFailed`` (or its subclass ``InvalidToken``) for a missing, malformed,
+    expired or revoked token, exactly as the REST authentication does.
+    """
+    authentication = TokenVersionJWTAuthentication()
+    validated = authentication.get_validated_token(raw_token.encode())
+    return authentication.get_user(validated)

@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
 from imserver.api.errors import AppError, ErrorCode, bad_request
 from imserver.api.throttling import login_failures_by_ip, login_failures_by_username
+from imserver.realtime.publish import revoke_sessions_on_commit
 
 USERNAME_TAKEN = _("Username already exists")
 EMAIL_TAKEN = _("Email already in use")
@@ -127,9 +128,11 @@ def user_update_info(
 
 
 def revoke_all_tokens(user: User) -> None:
-    """Every token issued before this call stops working (access and refresh alike)."""
+    """Every token issued before this call stops working (access and refresh alike), and the
+    user's open sockets are closed once the change commits."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+    revoke_sessions_on_commit(user.pk, user.token_version)
 
 
 @transaction.atomic

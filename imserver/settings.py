@@ -157,6 +157,8 @@ IM_WS_IDLE_TIMEOUT_S = env.int("IM_WS_IDLE_TIMEOUT_S", default=90)
 # users go offline by then); each connection refreshes it every third of that.
 IM_PRESENCE_TTL_S = env.int("IM_PRESENCE_TTL_S", default=75)
 IM_WS_MAX_FRAME_BYTES = env.int("IM_WS_MAX_FRAME_BYTES", default=65536)
+# Browser origins allowed on /ws besides ALLOWED_HOSTS (e.g. "https://chat.example.com").
+IM_WS_ALLOWED_ORIGINS = env.list("IM_WS_ALLOWED_ORIGINS", default=[])
 IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -32,7 +32,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     if not isinstance(exc, exceptions.APIException):
         return server_error_response(exc)
 
-    code, message = _code_and_message(exc)
+    code, message = code_and_message(exc)
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
@@ -56,7 +56,8 @@ def server_error_response(exc: Exception) -> Response:
     return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-def _code_and_message(exc: exceptions.APIException) -> tuple[ErrorCode, str]:
+def code_and_message(exc: exceptions.APIException) -> tuple[ErrorCode, str]:
+    """The contract code and the client-facing message of a DRF exception (REST and WebSocket)."""
     if isinstance(exc, AppError):
         return exc.error_code, str(exc.detail)
     if isinstance(exc, exceptions.ValidationError):

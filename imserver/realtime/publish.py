@@ -17,6 +17,7 @@ logger = logging.getLogger("imserver.realtime")
 
 # The channel-layer message type the WebSocket consumer handles (``push`` -> ``def push``).
 PUSH_MESSAGE_TYPE = "push"
+REVOKE_MESSAGE_TYPE = "session.revoke"
 
 
 def user_group_name(user_id: int) -> str:
@@ -31,15 +32,34 @@ def publish_on_commit(user_ids: Iterable[int], event_type: str, data: dict[str, 
     transaction.on_commit(lambda: deliver(recipients, event_type, data))
 
 
+def revoke_sessions_on_commit(user_id: int, token_version: int) -> None:
+    """Close every socket of the user opened with a token older than ``token_version``."""
+    message = {"type": REVOKE_MESSAGE_TYPE, "token_version": token_version}
+    transaction.on_commit(lambda: _send_logged([user_id], message, "revoke"))
+
+
 def deliver(user_ids: list[int], event_type: str, data: dict[str, Any]) -> None:
     message = {"type": PUSH_MESSAGE_TYPE, "event": {"type": event_type, "data": data}}
+    _send_logged(user_ids, message, event_type)
+
+
+def _send_logged(user_ids: list[int], message: dict[str, Any], what: str) -> None:
     try:
-        async_to_sync(_group_send_all)(user_ids, message)
+        async_to_sync(send_to_users)(user_ids, message)
+    except Exception:
+        logger.exception("push %s to %d users failed", what, len(user_ids))
+
+
+async def push_now(user_ids: list[int], event_type: str, data: dict[str, Any]) -> None:
+    """Push from async code that has no transaction to wait for (socket-level events)."""
+    message = {"type": PUSH_MESSAGE_TYPE, "event": {"type": event_type, "data": data}}
+    try:
+        await send_to_users(user_ids, message)
     except Exception:
         logger.exception("push %s to %d users failed", event_type, len(user_ids))
 
 
-async def _group_send_all(user_ids: list[int], message: dict[str, Any]) -> None:
+async def send_to_users(user_ids: list[int], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
     for user_id in user_ids:
         await layer.group_send(user_group_name(user_id), message)
