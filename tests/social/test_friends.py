@@ -1,9 +1,7 @@
 """4.3 list, 4.4 delete, 4.5 block, unblock (an addition), 4.6 blocked list, 4.7 remark."""
 
 import pytest
-from django.core.cache import cache
 
-from imserver.realtime.presence import presence_key
 from social import selectors, services
 from social.models import Friendship
 
@@ -45,13 +43,14 @@ def post(client, path, body):
 
 
 def test_friend_list_shows_every_documented_field_with_remark_and_presence(
-    alice, bob, make_user, client_for, befriend
+    alice, bob, make_user, client_for, befriend, monkeypatch
 ):
     carol = make_user("carol", nickname="Carol")
     befriend(alice, bob)
     befriend(carol, alice)
     services.friend_set_remark(user=alice, user_id=bob.pk, remark="Bobby")
-    cache.set(presence_key(carol.pk), 1)
+    # Presence is whatever imserver.realtime.presence.online_user_ids says.
+    monkeypatch.setattr("social.views.online_user_ids", lambda ids: {carol.pk} & set(ids))
 
     data = client_for(alice).get("/friend/list").json()["data"]
 

@@ -1,0 +1,63 @@
+"""The small reads the chat and presence work builds on."""
+
+import pytest
+
+from social import selectors, services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_are_friends_both_ways_and_through_a_block(alice, bob, make_user, befriend):
+    carol = make_user("carol")
+    assert not selectors.are_friends(alice.pk, bob.pk)
+    befriend(alice, bob)
+    assert selectors.are_friends(alice.pk, bob.pk) and selectors.are_friends(bob.pk, alice.pk)
+    services.friend_block(user=bob, friend_id=alice.pk)
+    assert selectors.are_friends(alice.pk, bob.pk) and selectors.are_friends(bob.pk, alice.pk)
+    services.friend_block(user=alice, friend_id=carol.pk)
+    assert not selectors.are_friends(alice.pk, carol.pk)
+    services.friendship_delete(user=alice, friend_id=bob.pk)
+    assert not selectors.are_friends(alice.pk, bob.pk)
+
+
+def test_has_blocked_is_directional(alice, bob, befriend):
+    assert not selectors.has_blocked(alice.pk, bob.pk)
+    services.friend_block(user=alice, friend_id=bob.pk)
+    assert selectors.has_blocked(alice.pk, bob.pk)
+    assert not selectors.has_blocked(bob.pk, alice.pk)
+    services.friend_unblock(user=alice, friend_id=bob.pk)
+    assert not selectors.has_blocked(alice.pk, bob.pk)
+
+
+def test_remarks_for_only_my_friends_with_a_remark(alice, bob, make_user, befriend):
+    carol, dave, erin = make_user("carol"), make_user("dave"), make_user("erin")
+    for other in (bob, carol, dave):
+        befriend(alice, other)
+    services.friend_set_remark(user=alice, user_id=bob.pk, remark="Bobby")
+    services.friend_set_remark(user=alice, user_id=carol.pk, remark="Caz")
+    services.friend_set_remark(user=bob, user_id=alice.pk, remark="Ally")
+    services.friend_block(user=alice, friend_id=carol.pk)
+    services.friend_block(user=alice, friend_id=erin.pk)
+    ids = [bob.pk, carol.pk, dave.pk, erin.pk, 999999]
+    assert selectors.remarks_for(alice.pk, ids) == {bob.pk: "Bobby", carol.pk: "Caz"}
+    assert selectors.remarks_for(alice.pk, []) == {}
+
+
+def test_remarks_for_is_one_query(alice, make_user, befriend, django_assert_num_queries):
+    friends = [make_user() for _ in range(5)]
+    for friend in friends:
+        befriend(alice, friend)
+        services.friend_set_remark(user=alice, user_id=friend.pk, remark=friend.username)
+    with django_assert_num_queries(1):
+        remarks = selectors.remarks_for(alice.pk, (friend.pk for friend in friends))
+    assert remarks == {friend.pk: friend.username for friend in friends}
+
+
+def test_friend_ids_include_blocked_friends_only(alice, bob, make_user, befriend):
+    carol, dave = make_user("carol"), make_user("dave")
+    befriend(alice, bob)
+    befriend(carol, alice)
+    services.friend_block(user=alice, friend_id=carol.pk)
+    services.friend_block(user=alice, friend_id=dave.pk)
+    assert sorted(selectors.friend_ids(alice.pk)) == sorted([bob.pk, carol.pk])
+    assert selectors.friend_ids(dave.pk) == []
