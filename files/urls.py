@@ -1,3 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from files.views import FileViewSet
+
+urlpatterns = [
+    path("file/upload", FileViewSet.as_view({"post": "upload"})),
+    path("file/download", FileViewSet.as_view({"get": "download"})),
+    path("file/delete", FileViewSet.as_view({"delete": "remove"})),
+    path("file/info", FileViewSet.as_view({"get": "info"})),
+    path("file/record", FileViewSet.as_view({"get": "record"})),
+]

@@ -91,13 +91,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# The channel layer may live on another Redis than the cache and presence.
+CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
+if CHANNEL_LAYER_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [CHANNEL_LAYER_REDIS_URL]},
         }
     }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -106,7 +111,6 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -196,6 +200,13 @@ elif IM_STORAGE == "s3":
     AWS_LOCATION = env.str("AWS_LOCATION", default="")
     AWS_DEFAULT_ACL = None
     AWS_S3_FILE_OVERWRITE = True  # object names are fresh UUIDs: skip the existence check
+    # Multipart uploads hold part size x concurrency in memory: 8 MiB x 2 per upload.
+    from boto3.s3.transfer import TransferConfig
+
+    AWS_S3_TRANSFER_CONFIG = TransferConfig(
+        multipart_chunksize=8 * 1024 * 1024,
+        max_concurrency=env.int("AWS_S3_MAX_CONCURRENCY", default=2),
+    )
     _FILE_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     raise ImproperlyConfigured(f"IM_STORAGE must be 'local' or 's3', not {IM_STORAGE!r}.")

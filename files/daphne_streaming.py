@@ -1,0 +1,128 @@
+"""Keep large request bodies out of memory under daphne (django/daphne#483).
+
+Measured with daphne 4.2.3 and Twisted 26.10 (see docs/files.md): a 200 MiB multipart upload took
+the server process several hundred MiB, for two reasons outside our code:
+
+1. Twisted's ``Request.requestReceived`` reads a whole ``multipart/form-data`` POST body into
+   memory to fill ``request.args``, which daphne never uses. Turned off per request through
+   Twisted's own ``_parsePOSTFormSubmission`` switch.
+2. Daphne's ``WebRequest.process`` copies the whole body (spooled to a temporary file by Twisted
+   from 100 kB on) into the application's unbounded input queue, 8 KiB per message, before the
+   application runs. Here the queue handed to the application reads those messages lazily from
+   the spooled file instead, as the application asks for them.
+
+Django's ASGI handler then spools the body to disk beyond FILE_UPLOAD_MAX_MEMORY_SIZE, and the
+upload handler streams the file part to disk, so an upload costs a bounded amount of memory.
+``IM_DAPHNE_STREAMING_BODY=0`` leaves daphne untouched.
+"""
+
+import asyncio
+import io
+import logging
+import os
+from functools import partial
+from typing import IO, Any
+
+logger = logging.getLogger(__name__)
+
+# Bodies Twisted keeps in memory (under 100 kB) stay on daphne's own path.
+LAZY_BODY_MIN_BYTES = 100_000
+BODY_CHUNK_BYTES = 64 * 1024
+
+
+class LazyBodyQueue(asyncio.Queue):
+    """An application input queue that serves ``http.request`` messages from a spooled file."""
+
+    def __init__(self, body: IO[bytes]) -> None:
+        super().__init__()
+        body.seek(0, os.SEEK_END)
+        self._size = body.tell()
+        body.seek(0)
+        self._body: IO[bytes] | None = body
+        self._dropped_daphne_body = False
+
+    def put_nowait(self, item: Any) -> None:
+        # Daphne still "sends" the (now empty) body it was left with: drop that one message.
+        if not self._dropped_daphne_body and item.get("type") == "http.request":
+            self._dropped_daphne_body = True
+            return
+        super().put_nowait(item)
+
+    async def get(self) -> Any:
+        body = self._body
+        if body is None:
+            return await super().get()
+        chunk = body.read(BODY_CHUNK_BYTES)
+        more_body = body.tell() < self._size
+        if not more_body:
+            body.close()
+            self._body = None
+        return {"type": "http.request", "body": chunk, "more_body": more_body}
+
+
+def _spooled_body(protocol: Any, scope: dict) -> IO[bytes] | None:
+    """The on-disk body of a large HTTP request, or None to leave the request to daphne."""
+    from daphne.http_protocol import WebRequest
+
+    content = getattr(protocol, "content", None)
+    if not isinstance(protocol, WebRequest) or scope.get("type") != "http":
+        return None
+    if content is None or isinstance(content, io.BytesIO):
+        return None
+    try:
+        size = os.fstat(content.fileno()).st_size
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return content if size >= LAZY_BODY_MIN_BYTES else None
+
+
+def _create_application(self: Any, protocol: Any, scope: dict) -> Any:
+    """daphne.server.Server.create_application, with a lazy queue for spooled HTTP bodies."""
+    body = _spooled_body(protocol, scope)
+    if body is None:
+        return _original_create_application(self, protocol, scope)
+    assert "application_instance" not in self.connections[protocol]
+    input_queue = LazyBodyQueue(body)
+    protocol.content = io.BytesIO()  # what daphne's own copy loop reads now: nothing
+    scope.setdefault("asgi", {"version": "3.0"})
+    application_instance = self.application(
+        scope=scope,
+        receive=input_queue.get,
+        send=partial(self.handle_reply, protocol),
+    )
+    if protocol not in self.connections:
+        return None
+    self.connections[protocol]["application_instance"] = asyncio.ensure_future(
+        application_instance,
+        loop=asyncio.get_event_loop(),
+    )
+    return input_queue
+
+
+def _web_request_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    _original_web_request_init(self, *args, **kwargs)
+    self._parsePOSTFormSubmission = False
+
+
+_original_create_application: Any = None
+_original_web_request_init: Any = None
+
+
+def install() -> bool:
+    """Patch daphne once; False (and daphne untouched) when its internals are not the known ones."""
+    global _original_create_application, _original_web_request_init
+    try:
+        from daphne.http_protocol import WebRequest
+        from daphne.server import Server
+    except ImportError:
+        return False
+    if _original_create_application is not None:
+        return True
+    if not hasattr(Server, "create_application") or not hasattr(WebRequest, "__init__"):
+        logger.warning("daphne internals changed; request bodies are not streamed")
+        return False
+    _original_create_application = Server.create_application
+    _original_web_request_init = WebRequest.__init__
+    Server.create_application = _create_application
+    WebRequest.__init__ = _web_request_init
+    return True

@@ -1,0 +1,60 @@
+"""API.md 7.1-7.5. Each action: validate, call one service or selector, return data."""
+
+from collections.abc import Mapping
+
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
+from rest_framework import viewsets
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from files import selectors, services
+from files.download import RangeNotSatisfiable, download_response
+from files.serializers import FileIdSerializer, UploadInputSerializer
+from files.uploads import StreamingMultiPartParser
+from imserver.api.pagination import page_from_request
+from imserver.api.validation import validated
+
+
+class FileViewSet(viewsets.ViewSet):
+    # Multipart bodies stream to disk through files.uploads; JSON or a form for DELETE's body.
+    parser_classes = [JSONParser, FormParser, StreamingMultiPartParser]
+
+    def upload(self, request: Request) -> Response:
+        data = validated(UploadInputSerializer, request.data)
+        file = services.file_upload(user=request.user, upload=data["file"])
+        return Response(selectors.file_data(file))
+
+    def download(self, request: Request) -> StreamingHttpResponse:
+        data = validated(FileIdSerializer, request.query_params)
+        file = selectors.file_get_readable(user=request.user, **data)
+        return download_response(request, file)
+
+    def remove(self, request: Request) -> Response:
+        """Named so that it never doubles as the viewset's HTTP DELETE handler on other paths."""
+        # CONTRACT 1: file_id in the query string or in the JSON body.
+        body = request.data if isinstance(request.data, Mapping) else {}
+        source = request.query_params if "file_id" in request.query_params else body
+        services.file_delete(user=request.user, **validated(FileIdSerializer, source))
+        return Response({"message": _("Deleted successfully")})
+
+    def info(self, request: Request) -> Response:
+        data = validated(FileIdSerializer, request.query_params)
+        return Response(selectors.file_data(selectors.file_get_readable(user=request.user, **data)))
+
+    def record(self, request: Request) -> Response:
+        page = page_from_request(request)
+        files = selectors.file_list_for_user(user=request.user)
+        return Response(
+            {
+                "file_records": [selectors.file_data(file) for file in page.slice(files)],
+                "total": files.count(),
+            }
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if isinstance(exc, RangeNotSatisfiable):
+            response["Content-Range"] = f"bytes */{exc.size}"
+        return response
