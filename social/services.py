@@ -8,6 +8,7 @@ The second writer waits, then reads what the first committed. The unique constra
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -112,14 +113,13 @@ def friend_unblock(*, user: User, friend_id: int) -> None:
         row.delete()
 
 
-def friend_set_remark(*, user: User, user_id: int, remark: str) -> Friendship:
-    """4.7: my remark for a friend (blocked or not)."""
-    row = Friendship.objects.filter(user_id=user.pk, friend_id=user_id, is_friend=True).first()
-    if row is None:
+def friend_set_remark(*, user: User, user_id: int, remark: str) -> None:
+    """4.7: my remark for a friend (blocked or not), in one statement (no read-modify-write)."""
+    updated = Friendship.objects.filter(user_id=user.pk, friend_id=user_id, is_friend=True).update(
+        remark=remark, updated_at=timezone.now()
+    )
+    if not updated:
         raise AppError(ErrorCode.NOT_FOUND, NOT_FRIENDS)
-    row.remark = remark
-    row.save(update_fields=["remark", "updated_at"])
-    return row
 
 
 # --- Friend requests ------------------------------------------------------------------------
