@@ -1,11 +1,23 @@
+import uuid
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
+class FileIdField(serializers.UUIDField):
+    """A file id as clients hold it: the UUID string (DRF would also take an integer)."""
+
+    default_error_messages = {"invalid": _("must be a file id (a UUID)")}
+
+    def to_internal_value(self, data: Any) -> uuid.UUID:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data.strip())
+
+
 class FileIdSerializer(serializers.Serializer):
-    file_id = serializers.UUIDField(
-        error_messages={"invalid": _("must be a file id (a UUID)")},
-    )
+    file_id = FileIdField()
 
 
 class UploadInputSerializer(serializers.Serializer):
