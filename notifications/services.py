@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.db.models.functions import Greatest
 from django.utils import translation
 from django.utils.functional import Promise
@@ -333,6 +333,7 @@ def group_applications_list_and_mark_seen(
         newest_seen = Case(
             *[When(pk=entry["pk"], then=Value(entry["group__application_seq"])) for entry in seen],
             default=F("applications_seen_seq"),
+            output_field=PositiveBigIntegerField(),
         )
         GroupMember.objects.filter(pk__in=[entry["pk"] for entry in seen]).update(
             applications_seen_seq=Greatest(F("applications_seen_seq"), newest_seen)
