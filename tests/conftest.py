@@ -5,12 +5,14 @@ from collections.abc import Callable, Iterator
 from itertools import count
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
+from imserver.realtime.presence import presence_store
 from tests.support.pushes import PushRecorder
 
 TEST_PASSWORD = "secret123"
@@ -62,6 +64,21 @@ def push_recorder() -> Iterator[PushRecorder]:
     recorder = PushRecorder()
     yield recorder
     recorder.close()
+
+
+@pytest.fixture
+def mark_online() -> Iterator[Callable[[int], None]]:
+    """Register a (pretend) open connection for a user in the real presence store."""
+    store = presence_store()
+    marked: list[int] = []
+
+    def mark(user_id: int) -> None:
+        async_to_sync(store.connect)(user_id, f"test-connection-{user_id}")
+        marked.append(user_id)
+
+    yield mark
+    for user_id in marked:
+        async_to_sync(store.disconnect)(user_id, f"test-connection-{user_id}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -43,14 +43,13 @@ def post(client, path, body):
 
 
 def test_friend_list_shows_every_documented_field_with_remark_and_presence(
-    alice, bob, make_user, client_for, befriend, monkeypatch
+    alice, bob, make_user, client_for, befriend, mark_online
 ):
     carol = make_user("carol", nickname="Carol")
     befriend(alice, bob)
     befriend(carol, alice)
     services.friend_set_remark(user=alice, user_id=bob.pk, remark="Bobby")
-    # Presence is whatever imserver.realtime.presence.online_user_ids says.
-    monkeypatch.setattr("social.views.online_user_ids", lambda ids: {carol.pk} & set(ids))
+    mark_online(carol.pk)
 
     data = client_for(alice).get("/friend/list").json()["data"]
 
@@ -87,22 +86,6 @@ def test_friend_list_queries_do_not_grow_with_friends(
     with django_assert_max_num_queries(2):  # the token's user, the friendships with their users
         data = client.get("/friend/list").json()["data"]
     assert data["total"] == friend_count
-
-
-def test_presence_is_read_once_for_the_whole_list(
-    alice, make_user, client_for, befriend, monkeypatch
-):
-    for _ in range(3):
-        befriend(alice, make_user())
-    calls = []
-
-    def fake_online_user_ids(user_ids):
-        calls.append(sorted(user_ids))
-        return set()
-
-    monkeypatch.setattr("social.views.online_user_ids", fake_online_user_ids)
-    client_for(alice).get("/friend/list")
-    assert len(calls) == 1 and len(calls[0]) == 3
 
 
 # --- 4.4 delete -----------------------------------------------------------------------------
