@@ -48,6 +48,9 @@ class GroupAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a group needs an owner membership: created through the API
 
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return False  # moderation dismisses (members notified, history kept); never deletes
+
     @admin.action(description="Dismiss selected groups (members are notified)")
     def dismiss_groups(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         dismissed = sum(
