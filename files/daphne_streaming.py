@@ -13,6 +13,11 @@ the server process several hundred MiB, for two reasons outside our code:
 
 Django's ASGI handler then spools the body to disk beyond FILE_UPLOAD_MAX_MEMORY_SIZE, and the
 upload handler streams the file part to disk, so an upload costs a bounded amount of memory.
+
+3. Responses: daphne writes every ``http.response.body`` message to the socket and returns at
+   once, so a streamed download is buffered in memory as fast as storage can be read, however
+   slowly the client reads. A Twisted push producer registered on the request now makes the
+   application's ``send`` wait while the socket's buffer is full (real back-pressure).
 ``IM_DAPHNE_STREAMING_BODY=0`` leaves daphne untouched.
 """
 
@@ -22,6 +27,9 @@ import logging
 import os
 from functools import partial
 from typing import IO, Any
+
+from twisted.internet.interfaces import IPushProducer
+from zope.interface import implementer
 
 logger = logging.getLogger(__name__)
 
@@ -99,18 +107,62 @@ def _create_application(self: Any, protocol: Any, scope: dict) -> Any:
     return input_queue
 
 
+@implementer(IPushProducer)
+class _SendGate:
+    """Open while the client keeps up; Twisted pauses it when the socket's buffer is full."""
+
+    def __init__(self) -> None:
+        self._open = asyncio.Event()
+        self._open.set()
+
+    def pauseProducing(self) -> None:
+        self._open.clear()
+
+    def resumeProducing(self) -> None:
+        self._open.set()
+
+    def stopProducing(self) -> None:  # the connection is going away: never block the app
+        self._open.set()
+
+    async def wait(self) -> None:
+        await self._open.wait()
+
+
+async def _handle_reply(self: Any, protocol: Any, message: dict) -> None:
+    """daphne.server.Server.handle_reply, waiting while a streamed body's client lags behind."""
+    from daphne.http_protocol import WebRequest
+
+    is_body = isinstance(protocol, WebRequest) and message.get("type") == "http.response.body"
+    more_body = bool(message.get("more_body", False))
+    if is_body and not more_body:
+        gate = protocol.__dict__.pop("_im_send_gate", None)
+        if gate is not None and protocol.producer is gate:
+            protocol.unregisterProducer()
+    await _original_handle_reply(self, protocol, message)
+    if not (is_body and more_body) or protocol.finished or protocol.channel is None:
+        return
+    gate = protocol.__dict__.get("_im_send_gate")
+    if gate is None:
+        if protocol.producer is not None:
+            return
+        gate = protocol._im_send_gate = _SendGate()
+        protocol.registerProducer(gate, True)
+    await gate.wait()
+
+
 def _web_request_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _original_web_request_init(self, *args, **kwargs)
     self._parsePOSTFormSubmission = False
 
 
 _original_create_application: Any = None
+_original_handle_reply: Any = None
 _original_web_request_init: Any = None
 
 
 def install() -> bool:
     """Patch daphne once; False (and daphne untouched) when its internals are not the known ones."""
-    global _original_create_application, _original_web_request_init
+    global _original_create_application, _original_handle_reply, _original_web_request_init
     try:
         from daphne.http_protocol import WebRequest
         from daphne.server import Server
@@ -118,11 +170,13 @@ def install() -> bool:
         return False
     if _original_create_application is not None:
         return True
-    if not hasattr(Server, "create_application") or not hasattr(WebRequest, "__init__"):
+    if not all(hasattr(Server, name) for name in ("create_application", "handle_reply")):
         logger.warning("daphne internals changed; request bodies are not streamed")
         return False
     _original_create_application = Server.create_application
+    _original_handle_reply = Server.handle_reply
     _original_web_request_init = WebRequest.__init__
     Server.create_application = _create_application
+    Server.handle_reply = _handle_reply
     WebRequest.__init__ = _web_request_init
     return True
