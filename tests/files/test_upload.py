@@ -182,3 +182,24 @@ def test_upload_needs_a_token(api_client, file_storage):
 def test_wrong_method_is_405_with_40000(make_user, client_for):
     response = client_for(make_user()).get("/file/upload")
     assert (response.status_code, response.json()["code"]) == (405, 40000)
+
+
+def test_a_failing_store_is_50001_and_leaves_no_row(make_user, client_for, moto_server, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "access_key": "testing",
+                "secret_key": "testing",
+                "region_name": "us-east-1",
+                "bucket_name": "no-such-bucket-here",
+                "endpoint_url": moto_server.endpoint_url,
+            },
+        },
+    }
+    response = client_for(make_user()).post(
+        "/file/upload", {"file": SimpleUploadedFile("a.txt", b"x")}, format="multipart"
+    )
+    assert (response.status_code, response.json()["code"]) == (503, 50001)
+    assert File.objects.count() == 0
