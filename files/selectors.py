@@ -3,12 +3,14 @@
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from chat.models import Message
 from files.models import File
+from groups.models import Group
 from imserver.api.errors import AppError, ErrorCode, bad_request
 
 FILE_NOT_FOUND = _("File not found or expired")
@@ -42,14 +44,14 @@ def unexpired_file_or_none(file_id: uuid.UUID | str) -> File | None:
 
 
 def file_is_shared_with(*, user: User, file: File) -> bool:
-    """EXTENSION POINT (chat): does ``user`` take part in a conversation holding a message that
-    references ``file``?
-
-    The chat app fills this in (a private pair the user belongs to, or a group the user is a
-    member of, with a visible message whose ``file`` is this one). Until it exists no message
-    references a file, so only the uploader may read it.
-    """
-    return False
+    """Whether ``user`` takes part in a conversation holding a message that references ``file``:
+    the private pair of the message, or the current members of its (normal) group."""
+    return Message.objects.filter(
+        Q(sender=user)
+        | Q(to_user=user)
+        | Q(group__memberships__user=user, group__status=Group.Status.NORMAL),
+        file=file,
+    ).exists()
 
 
 def file_get_readable(*, user: User, file_id: uuid.UUID | str) -> File:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from chat.services import conversation_members_joined
 from groups.models import Group, GroupApplication, GroupMember
 from groups.selectors import GROUP_NOT_FOUND, NOT_A_MEMBER, TARGET_NOT_A_MEMBER
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
@@ -95,6 +96,7 @@ def group_create(*, owner: User, name: str, description: str = "", avatar: str =
         name=name, description=description, avatar=avatar, owner=owner, member_count=1
     )
     GroupMember.objects.create(group=group, user=owner, role=Role.OWNER)
+    conversation_members_joined(group_id=group.pk, user_ids=[owner.pk])
     return group
 
 
@@ -187,6 +189,7 @@ def group_invite(*, user: User, group_id: int, user_ids: list[int]) -> dict[str,
         [GroupMember(group=group, user_id=user_id, joined_at=now) for user_id in added]
     )
     _set_member_count(group, len(added))
+    conversation_members_joined(group_id=group.pk, user_ids=added)
     # Their pending applications are answered by the invitation.
     GroupApplication.objects.filter(
         group=group, user_id__in=added, status=GroupApplication.Status.PENDING
@@ -251,6 +254,7 @@ def group_application_handle(*, user: User, application_id: int, approve: bool) 
             raise _group_full_error(group)
         GroupMember.objects.create(group=group, user_id=application.user_id)
         _set_member_count(group, 1)
+        conversation_members_joined(group_id=group.pk, user_ids=[application.user_id])
     application.status = (
         GroupApplication.Status.APPROVED if approve else GroupApplication.Status.REJECTED
     )

@@ -151,8 +151,15 @@ def test_mixed_joins_leaves_kicks_and_invites_keep_the_count_exact(near_full, ma
     calls += [
         lambda: services.group_join_apply(user=make_user(), group_id=group.id) for _ in range(2)
     ]
-    race(calls)
-    assert assert_exact(group) == 12
+    results = race(calls)
+    handled, invited = results[2:10], results[10:18]
+    added = sum(isinstance(r, GroupApplication) for r in handled) + sum(
+        len(r["added"]) for r in invited if isinstance(r, dict)
+    )
+    # Whatever the interleaving: 5 members, minus the leaver and the kicked, plus every add that
+    # succeeded; an add refused for capacity means the group was full at that moment.
+    assert assert_exact(group) == 5 - 2 + added
+    assert 12 - 5 <= added <= 12 - 3  # full at some point; the removals freed at most 2
 
 
 def test_parallel_applications_each_count_once_as_unread(near_full, make_user):

@@ -1,0 +1,241 @@
+"""Chat reads: who may act on which conversation, history pages, the conversation list."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
+from chat.presenters import conversation_entry_data
+from groups.models import Group, GroupMember
+from groups.selectors import member_user_ids, membership_require
+from imserver.api.errors import AppError, ErrorCode, bad_request
+from social.selectors import are_friends, has_blocked, remarks_for
+
+MESSAGE_NOT_FOUND = _("Message not found")
+
+
+def message_by_client_id(*, sender_id: int, client_msg_id: str) -> Message | None:
+    return (
+        Message.objects.select_related("sender", "file")
+        .filter(sender_id=sender_id, client_msg_id=client_msg_id)
+        .first()
+    )
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def _private_peer(user: User, target_id: int) -> User:
+    if target_id == user.pk:
+        raise bad_request(_("you cannot chat with yourself"))
+    peer = User.objects.filter(pk=target_id).first()
+    if peer is None:
+        raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
+    return peer
+
+
+def _private_peer_i_may_message(user: User, target_id: int) -> User:
+    """Friendship (unless turned off) and no block by the peer; either refusal is 40003."""
+    peer = _private_peer(user, target_id)
+    if settings.IM_REQUIRE_FRIENDSHIP and not are_friends(user.pk, peer.pk):
+        raise AppError(ErrorCode.FORBIDDEN, _("You can only message your friends"))
+    if has_blocked(peer.pk, user.pk):
+        raise AppError(ErrorCode.FORBIDDEN, _("The user has blocked you"))
+    return peer
+
+
+def _private_conversation(user_id: int, peer_id: int, *, create: bool) -> Conversation | None:
+    low, high = _pair(user_id, peer_id)
+    if create:
+        conversation, _created = Conversation.objects.get_or_create(
+            type=ChatType.PRIVATE, user_low_id=low, user_high_id=high
+        )
+        return conversation
+    return Conversation.objects.filter(
+        type=ChatType.PRIVATE, user_low_id=low, user_high_id=high
+    ).first()
+
+
+def _group_conversation(group_id: int, *, create: bool) -> Conversation | None:
+    if create:
+        conversation, _created = Conversation.objects.get_or_create(
+            group_id=group_id, defaults={"type": ChatType.GROUP}
+        )
+        return conversation
+    return Conversation.objects.filter(group_id=group_id).first()
+
+
+def conversation_for_send(*, sender: User, chat_type: int, target_id: int) -> Conversation:
+    """The conversation to send into, after every permission rule of CONTRACT 6."""
+    if chat_type == ChatType.PRIVATE:
+        peer = _private_peer_i_may_message(sender, target_id)
+        return _private_conversation(sender.pk, peer.pk, create=True)
+    member = membership_require(group_id=target_id, user_id=sender.pk)
+    remaining = member.mute_remaining_seconds()
+    if remaining:
+        raise AppError(
+            ErrorCode.FORBIDDEN,
+            gettext("You are muted in this group for another %(seconds)d seconds")
+            % {"seconds": remaining},
+        )
+    return _group_conversation(target_id, create=True)
+
+
+def conversation_for_reader(
+    *, user: User, chat_type: int, target_id: int, create: bool = False
+) -> Conversation | None:
+    """The conversation the user takes part in (None when no message exists yet).
+
+    Private: the peer must exist (40004). Group: current member of a normal group (40003 /
+    40004).
+    """
+    if chat_type == ChatType.PRIVATE:
+        peer = _private_peer(user, target_id)
+        return _private_conversation(user.pk, peer.pk, create=create)
+    membership_require(group_id=target_id, user_id=user.pk)
+    return _group_conversation(target_id, create=create)
+
+
+def conversation_for_pin(*, user: User, chat_type: int, target_id: int) -> Conversation:
+    conversation = conversation_for_reader(
+        user=user, chat_type=chat_type, target_id=target_id, create=True
+    )
+    assert conversation is not None
+    return conversation
+
+
+def _entry(user: User, conversation: Conversation) -> ConversationMember | None:
+    return ConversationMember.objects.filter(user=user, conversation=conversation).first()
+
+
+def _clear_seq(user: User, conversation: Conversation) -> int:
+    """History starts after this seq. A group member without an entry sees nothing old."""
+    entry = _entry(user, conversation)
+    if entry is not None:
+        return entry.clear_seq
+    return conversation.last_seq if conversation.type == ChatType.GROUP else 0
+
+
+def message_for_participant(*, user: User, message_id: int, lock: bool = False) -> Message:
+    """A message the user can see in their history, else 40004."""
+    queryset = Message.objects.select_related("conversation", "sender", "file")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    message = queryset.filter(pk=message_id).first()
+    if message is None:
+        raise AppError(ErrorCode.NOT_FOUND, MESSAGE_NOT_FOUND)
+    if message.group_id is not None:
+        visible = GroupMember.objects.filter(
+            group_id=message.group_id, user=user, group__status=Group.Status.NORMAL
+        ).exists()
+    else:
+        visible = user.pk in (message.sender_id, message.to_user_id)
+    if not visible or message.seq <= _clear_seq(user, message.conversation):
+        raise AppError(ErrorCode.NOT_FOUND, MESSAGE_NOT_FOUND)
+    return message
+
+
+def conversation_entry_for_user(
+    *,
+    user: User,
+    conversation_id: int | None = None,
+    chat_type: int | None = None,
+    target_id: int | None = None,
+) -> ConversationMember:
+    if conversation_id is not None:
+        entry = ConversationMember.objects.filter(pk=conversation_id, user=user).first()
+    else:
+        conversation = conversation_for_reader(user=user, chat_type=chat_type, target_id=target_id)
+        entry = _entry(user, conversation) if conversation is not None else None
+    if entry is None:
+        raise AppError(ErrorCode.NOT_FOUND, _("Conversation not found"))
+    return entry
+
+
+def message_history(
+    *,
+    user: User,
+    chat_type: int,
+    target_id: int,
+    limit: int,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+) -> tuple[list[Message], bool]:
+    """One page of history in ascending ``seq`` and whether more exist in the page's direction."""
+    conversation = conversation_for_reader(user=user, chat_type=chat_type, target_id=target_id)
+    if conversation is None:
+        return [], False
+    mine_deleted = MessageDeletion.objects.filter(user=user, message=OuterRef("pk"))
+    queryset = (
+        Message.objects.filter(conversation=conversation, seq__gt=_clear_seq(user, conversation))
+        .exclude(Exists(mine_deleted))
+        .select_related("sender", "file")
+    )
+    if after_seq is not None:
+        page = list(queryset.filter(seq__gt=after_seq).order_by("seq")[: limit + 1])
+        return page[:limit], len(page) > limit
+    if before_seq is not None:
+        queryset = queryset.filter(seq__lt=before_seq)
+    page = list(queryset.order_by("-seq")[: limit + 1])
+    return page[:limit][::-1], len(page) > limit
+
+
+def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
+    """My visible conversations: pinned first, then by latest message. Constant queries."""
+    is_member = GroupMember.objects.filter(group=OuterRef("conversation__group"), user=user)
+    entries = list(
+        ConversationMember.objects.filter(user=user)
+        .filter(
+            Q(hidden_until_seq__isnull=True) | Q(conversation__last_seq__gt=F("hidden_until_seq"))
+        )
+        .filter(
+            Q(conversation__type=ChatType.PRIVATE)
+            | Q(Exists(is_member), conversation__group__status=Group.Status.NORMAL)
+        )
+        .select_related(
+            "conversation__last_message",
+            "conversation__group",
+            "conversation__user_low",
+            "conversation__user_high",
+        )
+        .order_by("-is_pinned", F("conversation__last_message_id").desc(nulls_last=True), "-id")
+    )
+    peers = {
+        entry.pk: _peer_of(entry.conversation, user.pk)
+        for entry in entries
+        if entry.conversation.type == ChatType.PRIVATE
+    }
+    remarks = remarks_for(user.pk, [peer.pk for peer in peers.values()])
+    items = []
+    for entry in entries:
+        if entry.pk in peers:
+            peer = peers[entry.pk]
+            target = (peer.pk, remarks.get(peer.pk) or peer.nickname, peer.avatar)
+        else:
+            group = entry.conversation.group
+            target = (group.pk, group.name, group.avatar)
+        items.append(
+            conversation_entry_data(
+                entry, target_id=target[0], target_name=target[1], target_avatar=target[2]
+            )
+        )
+    return items
+
+
+def _peer_of(conversation: Conversation, user_id: int) -> User:
+    if conversation.user_low_id == user_id:
+        return conversation.user_high
+    return conversation.user_low
+
+
+def typing_recipients(*, user: User, chat_type: int, target_id: int) -> list[int]:
+    """The other side of a conversation I may send to (everyone else in a group)."""
+    if chat_type == ChatType.PRIVATE:
+        return [_private_peer_i_may_message(user, target_id).pk]
+    membership_require(group_id=target_id, user_id=user.pk)
+    return [user_id for user_id in member_user_ids(target_id) if user_id != user.pk]

@@ -1,0 +1,271 @@
+"""Chat writes: send, read, recall, delete, conversation delete and pin (CONTRACT 6).
+
+Sequence numbers come from ``Conversation.last_seq`` under a row lock, so each conversation's
+``seq`` runs 1, 2, 3 ... without gaps or duplicates whatever the number of concurrent senders.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from chat import selectors
+from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
+from chat.presenters import message_push_data
+from files.selectors import file_get_for_message
+from groups.models import GroupMember
+from groups.selectors import member_user_ids
+from imserver.api.errors import AppError, ErrorCode, bad_request
+from imserver.realtime.publish import publish_on_commit
+
+
+def message_send(
+    *,
+    sender: User,
+    chat_type: int,
+    target_id: int,
+    type: int,
+    content: str,
+    client_msg_id: str | None = None,
+) -> Message:
+    """Store and push one message; a repeated ``client_msg_id`` returns the first message."""
+    if client_msg_id:
+        existing = selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id)
+        if existing is not None:
+            return existing
+    file = None
+    if type != Message.Type.TEXT:
+        file = file_get_for_message(user=sender, file_id=content)
+    elif not content:
+        raise bad_request(_("content must not be empty"))
+
+    with transaction.atomic():
+        conversation = selectors.conversation_for_send(
+            sender=sender, chat_type=chat_type, target_id=target_id
+        )
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if client_msg_id:
+            # A concurrent duplicate waited for the lock above and now sees the first one.
+            existing = selectors.message_by_client_id(
+                sender_id=sender.pk, client_msg_id=client_msg_id
+            )
+            if existing is not None:
+                return existing
+        seq = conversation.last_seq + 1
+        message = Message.objects.create(
+            conversation=conversation,
+            seq=seq,
+            sender=sender,
+            to_user_id=target_id if chat_type == ChatType.PRIVATE else None,
+            group_id=target_id if chat_type == ChatType.GROUP else None,
+            type=type,
+            content=str(file.pk) if file is not None else content,
+            file=file,
+            client_msg_id=client_msg_id,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_seq=seq, last_message=message, updated_at=timezone.now()
+        )
+        _advance_sender_position(conversation, sender=sender, seq=seq, target_id=target_id)
+        message.sender = sender
+        recipients = _participant_ids(conversation, chat_type=chat_type, target_id=target_id)
+        publish_on_commit(recipients, "message", message_push_data(message))
+    return message
+
+
+def _advance_sender_position(
+    conversation: Conversation, *, sender: User, seq: int, target_id: int
+) -> None:
+    """The sender has read up to their own message; a private pair gets both list entries.
+
+    Group members got their entry when they joined; should one be missing, its history starts
+    at this message rather than exposing what came before.
+    """
+    is_group = conversation.type == ChatType.GROUP
+    entries = [
+        ConversationMember(
+            user=sender, conversation=conversation, clear_seq=seq - 1 if is_group else 0
+        )
+    ]
+    if not is_group:
+        entries.append(ConversationMember(user_id=target_id, conversation=conversation))
+    ConversationMember.objects.bulk_create(entries, ignore_conflicts=True)
+    ConversationMember.objects.filter(user=sender, conversation=conversation).update(
+        read_seq=Greatest(F("read_seq"), seq), updated_at=timezone.now()
+    )
+
+
+def _participant_ids(conversation: Conversation, *, chat_type: int, target_id: int) -> list[int]:
+    if chat_type == ChatType.GROUP:
+        return member_user_ids(target_id)
+    return [conversation.user_low_id, conversation.user_high_id]
+
+
+@transaction.atomic
+def conversation_read(*, user: User, chat_type: int, target_id: int) -> int:
+    """Mark everything read; the other side of a private chat gets a read receipt."""
+    conversation = selectors.conversation_for_reader(
+        user=user, chat_type=chat_type, target_id=target_id
+    )
+    if conversation is None:
+        return 0
+    read_seq = conversation.last_seq
+    entry, _created = ConversationMember.objects.get_or_create(user=user, conversation=conversation)
+    ConversationMember.objects.filter(pk=entry.pk).update(
+        read_seq=Greatest(F("read_seq"), read_seq), updated_at=timezone.now()
+    )
+    receipt = {
+        "user_id": user.pk,
+        "target_id": target_id,
+        "chat_type": chat_type,
+        "read_seq": read_seq,
+    }
+    recipients = [user.pk] if chat_type == ChatType.GROUP else [user.pk, target_id]
+    publish_on_commit(recipients, "read", receipt)
+    return read_seq
+
+
+@transaction.atomic
+def message_recall(*, user: User, message_id: int) -> Message:
+    """Recall: the sender within the window, or a group owner/admin at any time; idempotent."""
+    message = selectors.message_for_participant(user=user, message_id=message_id, lock=True)
+    if not _may_recall(user, message):
+        raise AppError(ErrorCode.FORBIDDEN, _("You can no longer recall this message"))
+    return _recall(message, operator_id=user.pk)
+
+
+@transaction.atomic
+def message_recall_by_staff(*, message_id: int, operator: User) -> Message:
+    """Moderation from the admin: any message, any time."""
+    message = (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("conversation", "sender", "file")
+        .get(pk=message_id)
+    )
+    return _recall(message, operator_id=operator.pk)
+
+
+def _recall(message: Message, *, operator_id: int) -> Message:
+    if message.is_recalled:
+        return message
+    message.status = Message.Status.RECALLED
+    message.recalled_at = timezone.now()
+    message.save(update_fields=["status", "recalled_at"])
+    target_id = message.group_id or message.to_user_id
+    payload = {
+        "message_id": message.pk,
+        "seq": message.seq,
+        "chat_type": message.chat_type,
+        "sender_id": message.sender_id,
+        "receiver_id": target_id,
+        "group_id": message.group_id,
+        "operator_id": operator_id,
+    }
+    recipients = _participant_ids(
+        message.conversation, chat_type=message.chat_type, target_id=target_id
+    )
+    publish_on_commit(recipients, "recall", payload)
+    return message
+
+
+def _may_recall(user: User, message: Message) -> bool:
+    if message.sender_id == user.pk:
+        window = timedelta(seconds=settings.IM_RECALL_WINDOW_S)
+        if timezone.now() - message.created_at <= window:
+            return True
+    if message.group_id is not None:
+        return GroupMember.objects.filter(
+            group_id=message.group_id,
+            user=user,
+            role__in=(GroupMember.Role.ADMIN, GroupMember.Role.OWNER),
+        ).exists()
+    return False
+
+
+def message_delete_for_me(*, user: User, message_id: int) -> None:
+    message = selectors.message_for_participant(user=user, message_id=message_id)
+    try:
+        with transaction.atomic():
+            MessageDeletion.objects.get_or_create(user=user, message=message)
+    except IntegrityError:
+        pass  # a concurrent delete of the same message by the same user
+
+
+@transaction.atomic
+def conversation_delete(
+    *,
+    user: User,
+    conversation_id: int | None = None,
+    chat_type: int | None = None,
+    target_id: int | None = None,
+) -> None:
+    """Hide the conversation from my list and clear my history up to now."""
+    entry = selectors.conversation_entry_for_user(
+        user=user, conversation_id=conversation_id, chat_type=chat_type, target_id=target_id
+    )
+    last_seq = Conversation.objects.get(pk=entry.conversation_id).last_seq
+    ConversationMember.objects.filter(pk=entry.pk).update(
+        clear_seq=last_seq,
+        read_seq=Greatest(F("read_seq"), last_seq),
+        hidden_until_seq=last_seq,
+        is_pinned=False,
+        updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def conversation_pin(
+    *, user: User, chat_type: int, target_id: int, is_pinned: bool
+) -> ConversationMember:
+    """Pin or unpin; creates my conversation entry when missing. A pinned entry is listed."""
+    conversation = selectors.conversation_for_pin(
+        user=user, chat_type=chat_type, target_id=target_id
+    )
+    entry, _created = ConversationMember.objects.get_or_create(
+        user=user,
+        conversation=conversation,
+        defaults={"read_seq": conversation.last_seq, "clear_seq": 0},
+    )
+    entry.is_pinned = is_pinned
+    if is_pinned:
+        entry.hidden_until_seq = None
+    entry.save(update_fields=["is_pinned", "hidden_until_seq", "updated_at"])
+    return entry
+
+
+def conversation_members_joined(*, group_id: int, user_ids: list[int]) -> None:
+    """Called by the groups services inside their transaction when users join a group.
+
+    A new member's history starts after the group's current ``seq`` and nothing is unread.
+    """
+    if not user_ids:
+        return
+    conversation, _created = Conversation.objects.get_or_create(
+        group_id=group_id, defaults={"type": ChatType.GROUP}
+    )
+    last_seq = conversation.last_seq
+    now = timezone.now()
+    ConversationMember.objects.filter(conversation=conversation, user_id__in=user_ids).update(
+        read_seq=last_seq,
+        clear_seq=last_seq,
+        hidden_until_seq=None,
+        is_pinned=False,
+        updated_at=now,
+    )
+    ConversationMember.objects.bulk_create(
+        [
+            ConversationMember(
+                user_id=user_id,
+                conversation=conversation,
+                read_seq=last_seq,
+                clear_seq=last_seq,
+            )
+            for user_id in user_ids
+        ],
+        ignore_conflicts=True,
+    )

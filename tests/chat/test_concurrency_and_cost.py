@@ -1,0 +1,107 @@
+"""Sequence numbers under real concurrent senders, idempotency races, and the cost of a send."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from chat import services
+from chat.models import ChatType, Message
+from tests.chat.conftest import ok
+
+
+def run_in_threads(count: int, work: Callable[[int], object]) -> list[object]:
+    """Start ``count`` threads together; each runs ``work(index)`` on its own DB connection."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+    errors: list[BaseException] = []
+
+    def target(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_get_gap_free_unique_seq(actor, make_group):
+    members = [actor(f"sender{n}") for n in range(24)]
+    group_id = make_group(members[0], *members[1:])
+    users = [User.objects.get(pk=m.id) for m in members]
+    per_thread = 5
+
+    def work(index: int) -> list[int]:
+        return [
+            services.message_send(
+                sender=users[index],
+                chat_type=ChatType.GROUP,
+                target_id=group_id,
+                type=0,
+                content=f"{index}-{n}",
+            ).seq
+            for n in range(per_thread)
+        ]
+
+    results = run_in_threads(len(users), work)
+    total = len(users) * per_thread
+    assert sorted(seq for seqs in results for seq in seqs) == list(range(1, total + 1))
+    stored = list(Message.objects.filter(group_id=group_id).values_list("seq", flat=True))
+    assert sorted(stored) == list(range(1, total + 1))
+    assert {m.content for m in Message.objects.filter(group_id=group_id)} == {
+        f"{i}-{n}" for i in range(len(users)) for n in range(per_thread)
+    }
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_of_one_client_msg_id_store_one_message(actor, befriend):
+    a, b = actor("alice"), actor("bob")
+    befriend(a, b)
+    sender = User.objects.get(pk=a.id)
+
+    def work(index: int) -> int:
+        return services.message_send(
+            sender=sender,
+            chat_type=ChatType.PRIVATE,
+            target_id=b.id,
+            type=0,
+            content="retry storm",
+            client_msg_id="same-id",
+        ).pk
+
+    ids = run_in_threads(20, work)
+    assert len(set(ids)) == 1
+    assert Message.objects.count() == 1
+    assert Message.objects.get().seq == 1
+
+
+@pytest.mark.django_db
+def test_a_group_send_costs_the_same_queries_at_3_and_300_members(actor, make_user, make_group):
+    def queries_for_send(member_count: int) -> int:
+        owner = actor()
+        group_id = make_group(owner)
+        others = [make_user() for _ in range(member_count - 1)]
+        ok(owner.post("/group/invite", {"group_id": group_id, "user_ids": [u.pk for u in others]}))
+        owner.send_to_group(group_id, "warm-up")
+        with CaptureQueriesContext(connection) as captured:
+            owner.send_to_group(group_id, "counted")
+        return len(captured.captured_queries)
+
+    small, large = queries_for_send(3), queries_for_send(300)
+    assert small == large
+    assert small <= 12
