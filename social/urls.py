@@ -8,7 +8,7 @@ urlpatterns = [
     path("friend/request/send", FriendRequestViewSet.as_view({"post": "send"})),
     path("friend/request/handle", FriendRequestViewSet.as_view({"post": "handle"})),
     path("friend/list", FriendViewSet.as_view({"get": "list"})),
-    path("friend/delete", FriendViewSet.as_view({"delete": "delete"})),
+    path("friend/delete", FriendViewSet.as_view({"delete": "remove"})),
     path("friend/block", FriendViewSet.as_view({"post": "block"})),
     path("friend/unblock", FriendViewSet.as_view({"post": "unblock"})),
     path("friend/blocked/list", FriendViewSet.as_view({"get": "blocked_list"})),

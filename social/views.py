@@ -54,7 +54,7 @@ class FriendViewSet(viewsets.ViewSet):
         friends = FriendSerializer(friendships, many=True, context={"online_ids": online_ids})
         return Response({"friends": friends.data, "total": len(friendships)})
 
-    def delete(self, request: Request) -> Response:
+    def remove(self, request: Request) -> Response:
         # The parameter may come in the JSON body or in the query string (CONTRACT 1).
         source = request.data if "friend_id" in request.data else request.query_params
         services.friendship_delete(user=request.user, **validated(FriendIdInputSerializer, source))
