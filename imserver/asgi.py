@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP to Django (WebSocket ``/ws`` joins here with the real-time work)."""
+"""ASGI entry point: HTTP to Django, WebSocket ``/ws`` to the client consumer (CONTRACT 7)."""
 
 import os
 
@@ -7,6 +7,19 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402  (after Django is set up)
+# Imported after Django is set up: they load models.
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from imserver.realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
+from imserver.realtime.consumers import ClientConsumer  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": BrowserOriginValidator(
+            JwtAuthMiddleware(URLRouter([path("ws", ClientConsumer.as_asgi())])),
+            allowed_origins(),
+        ),
+    }
+)

@@ -1,0 +1,242 @@
+"""Every frame type and every close code of /ws (CONTRACT 7), in process."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import override_settings
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts import services as account_services
+from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
+from groups import services as group_services
+from imserver.realtime.presence import online_user_ids
+from social import services as social_services
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+make = database_sync_to_async
+
+
+def befriend(a, b) -> None:
+    request = social_services.friend_request_send(from_user=a, to_user_id=b.pk)
+    social_services.friend_request_handle(user=b, request_id=request.pk, action=2)
+
+
+@pytest.fixture
+def pair(make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    befriend(alice, bob)
+    return alice, bob
+
+
+async def test_ping_pong_with_header_and_query_token(make_user, open_socket):
+    user = await make(make_user)("alice")
+    for via in ("header", "query"):
+        connected, socket = await open_socket(user, via=via)
+        assert connected
+        await socket.send({"type": "ping"})
+        assert await socket.receive() == {"type": "pong", "data": {}}
+        await socket.close()
+
+
+@pytest.mark.parametrize("token", [None, "garbage", "a.b.c"])
+async def test_missing_or_bad_token_closes_4001(open_socket, token):
+    _connected, socket = await open_socket(token=token)
+    assert await socket.closed_with() == 4001
+
+
+async def test_expired_and_revoked_tokens_close_4001(make_user, open_socket):
+    user = await make(make_user)("alice")
+
+    def expired_token() -> str:
+        token = AccessToken.for_user(user)
+        token[TOKEN_VERSION_CLAIM] = user.token_version
+        token.set_exp(from_time=timezone.now() - timedelta(hours=3))
+        return str(token)
+
+    _connected, socket = await open_socket(token=await make(expired_token)())
+    assert await socket.closed_with() == 4001
+
+    old = await make(token_pair_for_user)(user)
+    await make(account_services.revoke_all_tokens)(user)
+    _connected, socket = await open_socket(token=old["access_token"])
+    assert await socket.closed_with() == 4001
+
+
+@pytest.mark.parametrize("how", ["ban", "password"])
+async def test_ban_or_password_change_closes_open_sockets(make_user, open_socket, how):
+    user = await make(make_user)("alice")
+    _connected, first = await open_socket(user)
+    _connected, second = await open_socket(user)
+    if how == "ban":
+        await make(account_services.user_set_banned)(user=user, banned=True)
+    else:
+        await make(account_services.user_change_password)(
+            user=user, old_password="secret123", new_password="another-1"
+        )
+    assert await first.closed_with() == 4001
+    assert await second.closed_with() == 4001
+
+
+async def test_malformed_frames_get_an_error_and_the_socket_stays(make_user, open_socket):
+    _connected, socket = await open_socket(await make(make_user)("alice"))
+    for raw in (
+        "{not json",
+        "[1,2]",
+        '"text"',
+        '{"type": "dance"}',
+        '{"no": "type"}',
+        '{"type": "message", "data": [1]}',
+    ):
+        await socket.communicator.send_to(text_data=raw)
+        error = await socket.receive_type("error")
+        assert error["code"] == 40000 and error["message"]
+    await socket.send({"type": "message", "data": {"content": "x"}})
+    error = await socket.receive_type("error")
+    assert error["code"] == 40000 and "chat_type" in error["message"]
+    await socket.send({"type": "ping"})
+    assert (await socket.receive())["type"] == "pong"
+
+
+async def test_a_frame_over_64_kib_closes_1009(make_user, open_socket):
+    _connected, socket = await open_socket(await make(make_user)("alice"))
+    await socket.send({"type": "ping", "pad": "x" * 65536})
+    assert await socket.closed_with() == 1009
+
+
+@override_settings(IM_WS_IDLE_TIMEOUT_S=1)
+async def test_silent_sockets_close_4008(make_user, open_socket):
+    _connected, socket = await open_socket(await make(make_user)("alice"))
+    assert await socket.closed_with(timeout=5) == 4008
+
+
+async def test_browser_origin_must_be_allowed(make_user, open_socket):
+    user = await make(make_user)("alice")
+    connected, _socket = await open_socket(user, headers=[(b"origin", b"http://evil.example")])
+    assert not connected
+    connected, socket = await open_socket(user, headers=[(b"origin", b"http://127.0.0.1:8080")])
+    assert connected
+    await socket.close()
+
+
+async def test_message_frame_acks_and_reaches_every_device(pair, open_socket):
+    alice, bob = pair
+    _c, alice_phone = await open_socket(alice)
+    _c, alice_laptop = await open_socket(alice)
+    _c, bob_phone = await open_socket(bob)
+    await alice_phone.send(
+        {
+            "type": "message",
+            "data": {
+                "to_user_id": bob.pk,
+                "chat_type": 0,
+                "type": 0,
+                "content": "hi",
+                "client_msg_id": "m1",
+            },
+        }
+    )
+    ack = await alice_phone.receive_type("ack")
+    assert ack["client_msg_id"] == "m1" and ack["seq"] == 1
+    for socket in (bob_phone, alice_laptop, alice_phone):
+        pushed = await socket.receive_type("message")
+        assert pushed["message_id"] == ack["message_id"]
+        assert (pushed["sender_id"], pushed["receiver_id"], pushed["content"]) == (
+            alice.pk,
+            bob.pk,
+            "hi",
+        )
+
+
+async def test_message_frame_refusal_is_an_error_frame(make_user, open_socket):
+    alice, stranger = await make(make_user)("alice"), await make(make_user)("stranger")
+    _c, socket = await open_socket(alice)
+    await socket.send(
+        {
+            "type": "message",
+            "data": {
+                "to_user_id": stranger.pk,
+                "chat_type": 0,
+                "content": "x",
+                "client_msg_id": "m9",
+            },
+        }
+    )
+    error = await socket.receive_type("error")
+    assert (error["code"], error["client_msg_id"]) == (40003, "m9")
+
+
+async def test_english_errors_with_accept_language(make_user, open_socket):
+    user = await make(make_user)("alice")
+    _c, socket = await open_socket(user, headers=[(b"accept-language", b"en")])
+    await socket.communicator.send_to(text_data="{oops")
+    assert (await socket.receive_type("error"))["message"].startswith("Invalid parameter")
+
+
+async def test_read_frame_sends_a_receipt(pair, open_socket):
+    alice, bob = pair
+    _c, alice_socket = await open_socket(alice)
+    _c, bob_socket = await open_socket(bob)
+    await alice_socket.send(
+        {"type": "message", "data": {"to_user_id": bob.pk, "chat_type": 0, "content": "read me"}}
+    )
+    await bob_socket.receive_type("message")
+    await bob_socket.send({"type": "read", "data": {"target_id": alice.pk, "chat_type": 0}})
+    receipt = await alice_socket.receive_type("read")
+    assert receipt == {"user_id": bob.pk, "target_id": alice.pk, "chat_type": 0, "read_seq": 1}
+    assert (await bob_socket.receive_type("read"))["read_seq"] == 1
+
+
+async def test_typing_is_relayed_to_the_other_side_only(pair, open_socket):
+    alice, bob = pair
+    _c, alice_socket = await open_socket(alice)
+    _c, bob_socket = await open_socket(bob)
+    await alice_socket.send({"type": "typing", "data": {"target_id": bob.pk, "chat_type": 0}})
+    typing = await bob_socket.receive_type("typing")
+    assert typing == {"user_id": alice.pk, "target_id": bob.pk, "chat_type": 0}
+    assert [f for f in await alice_socket.drain() if f["type"] == "typing"] == []
+
+
+async def test_group_fan_out_reaches_every_member_socket(make_user, open_socket):
+    owner = await make(make_user)("owner")
+    members = [await make(make_user)(f"m{n}") for n in range(4)]
+    group = await make(group_services.group_create)(owner=owner, name="crew")
+    await make(group_services.group_invite)(
+        user=owner, group_id=group.pk, user_ids=[m.pk for m in members]
+    )
+    sockets = [(await open_socket(m))[1] for m in members]
+    _c, owner_socket = await open_socket(owner)
+    await owner_socket.send(
+        {"type": "message", "data": {"group_id": group.pk, "chat_type": 1, "content": "all hands"}}
+    )
+    ack = await owner_socket.receive_type("ack")
+    for socket in sockets:
+        pushed = await socket.receive_type("message")
+        assert (pushed["message_id"], pushed["receiver_type"], pushed["group_id"]) == (
+            ack["message_id"],
+            "group",
+            group.pk,
+        )
+
+
+async def test_presence_edges_and_friend_list(pair, open_socket, client_for):
+    alice, bob = pair
+    _c, bob_socket = await open_socket(bob)
+    _c, alice_first = await open_socket(alice)
+    assert await bob_socket.receive_type("presence") == {"user_id": alice.pk, "online_status": 1}
+    assert await make(online_user_ids)([alice.pk, bob.pk]) == {alice.pk, bob.pk}
+
+    def alice_status_in_bobs_list() -> int:
+        response = client_for(bob).get("/friend/list").json()
+        return response["data"]["friends"][0]["online_status"]
+
+    assert await make(alice_status_in_bobs_list)() == 1
+    _c, alice_second = await open_socket(alice)  # a second device: no new edge
+    assert await bob_socket.nothing()
+    await alice_first.close()
+    assert await bob_socket.nothing()
+    await alice_second.close()
+    assert await bob_socket.receive_type("presence") == {"user_id": alice.pk, "online_status": 0}
+    assert await make(alice_status_in_bobs_list)() == 0
