@@ -6,6 +6,7 @@ from itertools import count
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.layers import channel_layers
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -24,6 +25,15 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """A new channel-layer instance per test: the Redis layer binds its receive lock to the
+    event loop that first waits on it, and every async test runs its own loop."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
