@@ -1,6 +1,7 @@
 """Fixtures shared by every test: users, authenticated clients, a push recorder, markers."""
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from itertools import count
 
@@ -93,7 +94,10 @@ def mark_online() -> Iterator[Callable[[int], None]]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = connection.vendor == "postgresql"
+    has_browser = bool(shutil.which("chromium") and shutil.which("chromedriver"))
     for item in items:
+        if "requires_browser" in item.keywords and not has_browser:
+            item.add_marker(pytest.mark.skip(reason="chromium/chromedriver are not installed"))
         if "requires_redis" in item.keywords and not os.environ.get("REDIS_URL"):
             item.add_marker(pytest.mark.skip(reason="REDIS_URL is not set"))
         if "requires_postgres" in item.keywords and not on_postgres:
