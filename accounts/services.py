@@ -10,7 +10,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
 from imserver.api.errors import AppError, ErrorCode, bad_request
-from imserver.api.throttling import login_failures_by_ip, login_failures_by_username
+from imserver.api.throttling import (
+    login_failures_by_ip,
+    login_failures_by_username,
+    registrations_by_ip,
+)
 from imserver.realtime.publish import revoke_sessions_on_commit
 
 USERNAME_TAKEN = _("Username already exists")
@@ -25,8 +29,17 @@ def _ensure_email_free(email: str, *, except_user_id: int | None = None) -> None
 
 @transaction.atomic
 def user_register(
-    *, username: str, password: str, email: str, nickname: str = "", avatar: str = ""
+    *,
+    username: str,
+    password: str,
+    email: str,
+    nickname: str = "",
+    avatar: str = "",
+    ip: str | None = None,
 ) -> User:
+    """Create an account; ``ip`` (the client's address) counts against the registration limit."""
+    if ip is not None:
+        registrations_by_ip.hit(ip)
     if User.objects.filter(username__iexact=username).exists():
         raise AppError(ErrorCode.CONFLICT, USERNAME_TAKEN)
     _ensure_email_free(email)

@@ -31,7 +31,8 @@ class AuthViewSet(viewsets.ViewSet):
     permission_classes = [AllowAny]
 
     def register(self, request: Request) -> Response:
-        services.user_register(**validated(RegisterInputSerializer, request.data))
+        data = validated(RegisterInputSerializer, request.data)
+        services.user_register(**data, ip=client_ip(request))
         return Response({"message": _("Registered successfully")})
 
     def login(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ from files.download import RangeNotSatisfiable, download_response
 from files.serializers import FileIdSerializer, UploadInputSerializer
 from files.uploads import StreamingMultiPartParser
 from imserver.api.pagination import page_from_request
+from imserver.api.throttling import uploads_by_user
 from imserver.api.validation import validated
 
 
@@ -22,6 +23,7 @@ class FileViewSet(viewsets.ViewSet):
     parser_classes = [JSONParser, FormParser, StreamingMultiPartParser]
 
     def upload(self, request: Request) -> Response:
+        uploads_by_user.hit(request.user.pk)  # before the body is read
         data = validated(UploadInputSerializer, request.data)
         file = services.file_upload(user=request.user, upload=data["file"])
         return Response(selectors.file_data(file))

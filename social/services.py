@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
 from imserver.api.pagination import Page
+from imserver.api.throttling import friend_requests_by_user
 from imserver.realtime.publish import publish_on_commit
 from social import selectors
 from social.models import FriendRequest, Friendship
@@ -128,6 +129,7 @@ def friend_set_remark(*, user: User, user_id: int, remark: str) -> None:
 @transaction.atomic
 def friend_request_send(*, from_user: User, to_user_id: int, message: str = "") -> FriendRequest:
     """4.1. Returns the request that now stands for this wish (renewed, new, or accepted)."""
+    friend_requests_by_user.hit(from_user.pk)
     to_user = _lock_pair_or_404(from_user, to_user_id, field="to_user_id")
     if selectors.are_friends(from_user.pk, to_user.pk):
         raise AppError(ErrorCode.CONFLICT, _("You are already friends"))
