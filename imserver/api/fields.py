@@ -25,9 +25,15 @@ class TrimmedCharField(serializers.CharField):
 
 
 class IdField(serializers.IntegerField):
-    """A positive database id; numeric strings such as ``"5"`` are accepted."""
+    """A positive database id; numeric strings such as ``"5"`` are accepted (ASCII digits only:
+    Python's ``int`` would also read full-width or Arabic-Indic digits)."""
 
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, str) and not data.strip().isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)
