@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -29,6 +30,10 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database is down or unreachable: a backing service failed (50001), not a bug.
+        logger.warning("database unavailable: %s", exc)
+        exc = AppError(ErrorCode.SERVICE_UNAVAILABLE, _("The database is unavailable"))
     if not isinstance(exc, exceptions.APIException):
         return server_error_response(exc)
 
