@@ -70,6 +70,12 @@ class ServerProcess:
         self.stop()
         raise TimeoutError(f"server did not listen on {self.port} within {timeout}s")
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-flight, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

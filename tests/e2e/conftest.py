@@ -1,0 +1,78 @@
+"""Clusters of real server processes and clients that speak REST and /ws to them."""
+
+import asyncio
+import json
+import os
+import uuid
+
+import psycopg
+import pytest
+import websockets
+
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Two daphne processes on free ports with one database and one Redis (db 14 of REDIS_URL)."""
+    redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        name = f"im_e2e_{uuid.uuid4().hex[:8]}"
+        admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+        _psql(admin_url, f"CREATE DATABASE {name}")
+        database_url = database_url.rsplit("/", 1)[0] + f"/{name}"
+    else:
+        name, admin_url = None, None
+        database_url = f"sqlite:///{tmp_path / 'cluster.sqlite3'}"
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "IM_THROTTLE": "0"}
+    first, second = ServerProcess(env), ServerProcess(env)
+    first.migrate()
+    first.start()
+    second.start()
+    yield first, second
+    first.stop()
+    second.stop()
+    if name:
+        _psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _psql(url: str, statement: str) -> None:
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+class Client:
+    """One user against one server: REST calls and a WebSocket."""
+
+    def __init__(self, server: ServerProcess, username: str) -> None:
+        self.server = server
+        self.username = username
+        body = {"username": username, "password": "secret123", "email": f"{username}@e.com"}
+        assert server.request("POST", "/register", body)[0] == 200
+        _status, login = server.request(
+            "POST", "/login", {"username": username, "password": "secret123"}
+        )
+        self.token = login["data"]["access_token"]
+        _status, profile = server.request("GET", "/user/profile", token=self.token)
+        self.id = profile["data"]["id"]
+        self.socket = None
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict:
+        _status, response = self.server.request(method, path, body, token=self.token)
+        assert response["code"] == 20000, (path, response)
+        return response["data"]
+
+    async def connect(self) -> None:
+        url = f"ws://127.0.0.1:{self.server.port}/ws?token={self.token}"
+        self.socket = await websockets.connect(url, open_timeout=10)
+
+    async def send(self, frame: dict) -> None:
+        await self.socket.send(json.dumps(frame))
+
+    async def next(self, frame_type: str, timeout: float = 5) -> dict:
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = json.loads(await self.socket.recv())
+                if frame["type"] == frame_type:
+                    return frame["data"]
