@@ -7,6 +7,7 @@ import uuid
 
 import psycopg
 import pytest
+import redis
 import websockets
 
 from tests.support.server import ServerProcess
@@ -16,6 +17,9 @@ from tests.support.server import ServerProcess
 def cluster(tmp_path):
     """Two daphne processes on free ports with one database and one Redis (db 14 of REDIS_URL)."""
     redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    # A fresh database restarts user ids at 1: presence left by an earlier (killed) cluster
+    # must not make them look online.
+    redis.Redis.from_url(redis_url).flushdb()
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith("postgres"):
         name = f"im_e2e_{uuid.uuid4().hex[:8]}"
