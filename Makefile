@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint format migrate messages clean
+.PHONY: run seed test lint format migrate messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ migrate: $(VENV)/.installed
 ## Serve HTTP (and WebSocket) on $(HOST):$(PORT) with daphne; DEBUG=1 unless set.
 run: migrate
 	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) imserver.asgi:application
+
+## Demo users, friendships, a group, messages and a file (manage.py seed_demo; idempotent).
+seed: migrate
+	DEBUG=$${DEBUG-1} $(BIN)/python manage.py seed_demo
 
 ## The whole suite on the embedded defaults, or on DATABASE_URL / REDIS_URL when set.
 test: $(VENV)/.installed

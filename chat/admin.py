@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from chat import services
-from chat.models import Conversation, ConversationMember, Message
+from chat.models import Conversation, ConversationMember, Message, MessageDeletion
+from imserver.admin_mixins import ViewOnlyAdminMixin
 
 
 @admin.register(Message)
@@ -21,6 +24,7 @@ class MessageAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "type", "created_at")
     search_fields = ("content", "sender__username", "client_msg_id")
+    list_select_related = ("conversation", "sender", "to_user", "group")
     raw_id_fields = ("conversation", "sender", "to_user", "group", "file")
     readonly_fields = (
         "conversation",
@@ -42,25 +46,51 @@ class MessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Recall selected messages (participants get the recall push)")
+    def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False  # a deleted row would leave a gap in the seq: moderation recalls
+
+    @admin.action(
+        description=_("Recall selected messages (participants get the recall push)"),
+        permissions=["change"],
+    )
     def recall_messages(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        for message in queryset:
-            services.message_recall_by_staff(message_id=message.pk, operator=request.user)
-        self.message_user(request, f"Recalled {queryset.count()} message(s).", messages.SUCCESS)
+        message_ids = list(queryset.values_list("pk", flat=True))
+        for message_id in message_ids:
+            services.message_recall_by_staff(message_id=message_id, operator=request.user)
+        text = ngettext(
+            "Recalled %(count)d message.", "Recalled %(count)d messages.", len(message_ids)
+        )
+        self.message_user(request, text % {"count": len(message_ids)}, messages.SUCCESS)
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """View only: a private pair or a group, with its last ``seq``."""
+
     list_display = ("id", "type", "user_low", "user_high", "group", "last_seq", "updated_at")
-    list_filter = ("type",)
-    raw_id_fields = ("user_low", "user_high", "group", "last_message")
-    readonly_fields = ("last_seq",)
+    list_filter = ("type", "updated_at")
+    search_fields = ("user_low__username", "user_high__username", "group__name")
+    list_select_related = ("user_low", "user_high", "group")
     ordering = ("-id",)
 
 
 @admin.register(ConversationMember)
-class ConversationMemberAdmin(admin.ModelAdmin):
+class ConversationMemberAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """View only: a user's read position, clear position and pin in a conversation."""
+
     list_display = ("id", "user", "conversation", "read_seq", "clear_seq", "is_pinned")
+    list_filter = ("is_pinned", "conversation__type")
+    search_fields = ("user__username", "user__nickname")
+    list_select_related = ("user", "conversation")
+    ordering = ("-id",)
+
+
+@admin.register(MessageDeletion)
+class MessageDeletionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """View only: messages a user deleted for themself (8.5)."""
+
+    list_display = ("id", "user", "message", "created_at")
+    list_filter = ("created_at",)
     search_fields = ("user__username",)
-    raw_id_fields = ("user", "conversation")
+    list_select_related = ("user", "message")
     ordering = ("-id",)

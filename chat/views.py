@@ -1,10 +1,19 @@
 """Section 8 endpoints: validate, call one service or selector, return data."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chat import selectors, services
+from chat.openapi import (
+    ChatMessageSerializer,
+    ConversationEntrySerializer,
+    HistorySerializer,
+    MessageDeletedSerializer,
+    PinResultSerializer,
+    ReadResultSerializer,
+)
 from chat.presenters import message_data
 from chat.serializers import (
     ConversationDeleteSerializer,
@@ -14,14 +23,25 @@ from chat.serializers import (
     MessageIdSerializer,
     SendMessageInputSerializer,
 )
+from imserver.api.schema import responses
 from imserver.api.validation import validated
 
 
 class MessageViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="8.1 Send a message (documented or alternate form; `client_msg_id` deduplicates)",
+        request=SendMessageInputSerializer,
+        responses=responses(ChatMessageSerializer, 403, 404),
+    )
     def send(self, request: Request) -> Response:
         data = validated(SendMessageInputSerializer, request.data)
         return Response(message_data(services.message_send(sender=request.user, **data)))
 
+    @extend_schema(
+        summary="8.2 History, ascending seq (`before_seq` older page, `after_seq` catch-up)",
+        parameters=[HistoryQuerySerializer],
+        responses=responses(HistorySerializer, 403, 404),
+    )
     def history(self, request: Request) -> Response:
         params = validated(HistoryQuerySerializer, request.query_params)
         messages, has_more = selectors.message_history(user=request.user, **params)
@@ -29,14 +49,29 @@ class MessageViewSet(viewsets.ViewSet):
             {"hasMore": has_more, "messages": [message_data(message) for message in messages]}
         )
 
+    @extend_schema(
+        summary="8.3 Mark a conversation read",
+        request=ConversationTargetSerializer,
+        responses=responses(ReadResultSerializer, 403, 404),
+    )
     def read(self, request: Request) -> Response:
         data = validated(ConversationTargetSerializer, request.data)
         return Response({"read_seq": services.conversation_read(user=request.user, **data)})
 
+    @extend_schema(
+        summary="8.4 Recall a message (sender within the window, or a group owner/admin)",
+        request=MessageIdSerializer,
+        responses=responses(ChatMessageSerializer, 403, 404),
+    )
     def recall(self, request: Request) -> Response:
         data = validated(MessageIdSerializer, request.data)
         return Response(message_data(services.message_recall(user=request.user, **data)))
 
+    @extend_schema(
+        summary="8.5 Delete a message for me",
+        request=MessageIdSerializer,
+        responses=responses(MessageDeletedSerializer, 404),
+    )
     def delete_message(self, request: Request) -> Response:
         data = validated(MessageIdSerializer, request.data)
         services.message_delete_for_me(user=request.user, **data)
@@ -44,14 +79,30 @@ class MessageViewSet(viewsets.ViewSet):
 
 
 class ConversationViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="8.6 My conversations: pinned first, then by last message time",
+        responses=responses(ConversationEntrySerializer(many=True)),
+    )
     def list(self, request: Request) -> Response:
         return Response(selectors.conversation_list_for_user(user=request.user))
 
+    @extend_schema(
+        summary="8.7 Delete a conversation for me (clears my history up to now)",
+        request=ConversationDeleteSerializer,
+        responses=responses(
+            {"type": "object", "nullable": True, "description": "always null"}, 404
+        ),
+    )
     def delete_conversation(self, request: Request) -> Response:
         data = validated(ConversationDeleteSerializer, request.data)
         services.conversation_delete(user=request.user, **data)
         return Response(None)
 
+    @extend_schema(
+        summary="8.8 Pin or unpin a conversation",
+        request=ConversationPinSerializer,
+        responses=responses(PinResultSerializer, 403, 404),
+    )
     def pin(self, request: Request) -> Response:
         data = validated(ConversationPinSerializer, request.data)
         entry = services.conversation_pin(user=request.user, **data)

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Request
@@ -11,9 +13,17 @@ from rest_framework.response import Response
 
 from files import selectors, services
 from files.download import RangeNotSatisfiable, download_response
+from files.openapi import FileDataSerializer, FileRecordsSerializer
 from files.serializers import FileIdSerializer, UploadInputSerializer
 from files.uploads import StreamingMultiPartParser
 from imserver.api.pagination import page_from_request
+from imserver.api.schema import (
+    UPLOAD_BODY,
+    ConfirmationSerializer,
+    ErrorResponse,
+    page_parameters,
+    responses,
+)
 from imserver.api.throttling import uploads_by_user
 from imserver.api.validation import validated
 
@@ -22,17 +32,38 @@ class FileViewSet(viewsets.ViewSet):
     # Multipart bodies stream to disk through files.uploads; JSON or a form for DELETE's body.
     parser_classes = [JSONParser, FormParser, StreamingMultiPartParser]
 
+    @extend_schema(
+        summary="7.1 Upload a file (multipart field `file`)",
+        request={"multipart/form-data": UPLOAD_BODY},
+        responses=responses(FileDataSerializer, 413, 503),
+    )
     def upload(self, request: Request) -> Response:
         uploads_by_user.hit(request.user.pk)  # before the body is read
         data = validated(UploadInputSerializer, request.data)
         file = services.file_upload(user=request.user, upload=data["file"])
         return Response(selectors.file_data(file))
 
+    @extend_schema(
+        summary="7.2 Download a file's bytes (honours a single `Range`)",
+        parameters=[FileIdSerializer],
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="the whole file"),
+            (206, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="the requested range"),
+            404: ErrorResponse(404),
+            416: ErrorResponse(416),
+            503: ErrorResponse(503),
+        },
+    )
     def download(self, request: Request) -> StreamingHttpResponse:
         data = validated(FileIdSerializer, request.query_params)
         file = selectors.file_get_readable(user=request.user, **data)
         return download_response(request, file)
 
+    @extend_schema(
+        summary="7.3 Delete my file; file_id in the query or a JSON body",
+        parameters=[FileIdSerializer],
+        responses=responses(ConfirmationSerializer, 403, 404, 503),
+    )
     def remove(self, request: Request) -> Response:
         """Named so that it never doubles as the viewset's HTTP DELETE handler on other paths."""
         # CONTRACT 1: file_id in the query string or in the JSON body.
@@ -41,10 +72,20 @@ class FileViewSet(viewsets.ViewSet):
         services.file_delete(user=request.user, **validated(FileIdSerializer, source))
         return Response({"message": _("Deleted successfully")})
 
+    @extend_schema(
+        summary="7.4 A file's info",
+        parameters=[FileIdSerializer],
+        responses=responses(FileDataSerializer, 404),
+    )
     def info(self, request: Request) -> Response:
         data = validated(FileIdSerializer, request.query_params)
         return Response(selectors.file_data(selectors.file_get_readable(user=request.user, **data)))
 
+    @extend_schema(
+        summary="7.5 My uploads, newest first",
+        parameters=page_parameters(),
+        responses=responses(FileRecordsSerializer),
+    )
     def record(self, request: Request) -> Response:
         page = page_from_request(request)
         files = selectors.file_list_for_user(user=request.user)

@@ -1,9 +1,12 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from groups import services
 from groups.models import Group, GroupApplication, GroupMember
+from imserver.admin_mixins import ViewOnlyAdminMixin
 
 
 class GroupMemberInline(admin.TabularInline):
@@ -51,13 +54,16 @@ class GroupAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
         return False  # moderation dismisses (members notified, history kept); never deletes
 
-    @admin.action(description="Dismiss selected groups (members are notified)")
+    @admin.action(
+        description=_("Dismiss selected groups (members are notified)"), permissions=["change"]
+    )
     def dismiss_groups(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         dismissed = sum(
             services.group_dismiss_by_staff(staff_user=request.user, group_id=group_id)
             for group_id in queryset.values_list("pk", flat=True)
         )
-        self.message_user(request, f"Dismissed {dismissed} group(s).", messages.SUCCESS)
+        text = ngettext("Dismissed %(count)d group.", "Dismissed %(count)d groups.", dismissed)
+        self.message_user(request, text % {"count": dismissed}, messages.SUCCESS)
 
 
 @admin.register(GroupMember)
@@ -78,7 +84,9 @@ class GroupMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(GroupApplication)
-class GroupApplicationAdmin(admin.ModelAdmin):
+class GroupApplicationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """View only: applications are handled by the group's owner and admins."""
+
     list_display = ("id", "group", "user", "status", "reason", "handled_by", "arrived_at")
     list_filter = ("status", "arrived_at")
     search_fields = ("group__name", "user__username", "user__nickname", "reason")
@@ -95,6 +103,3 @@ class GroupApplicationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

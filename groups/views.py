@@ -1,11 +1,24 @@
 """Section 5 endpoints. Each action: validate, call one service or selector, return data."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from groups import selectors, services
+from groups.openapi import (
+    ApplicationHandledSerializer,
+    GroupCreatedSerializer,
+    GroupInfoSerializer,
+    GroupListSerializer,
+    GroupMemberListSerializer,
+    GroupUpdatedSerializer,
+    InviteResultSerializer,
+    JoinResultSerializer,
+    MemberInfoResultSerializer,
+    MuteResultSerializer,
+)
 from groups.serializers import (
     GroupCreateInputSerializer,
     GroupIdSerializer,
@@ -22,26 +35,43 @@ from groups.serializers import (
     TransferInputSerializer,
     UpdateMemberInfoInputSerializer,
 )
+from imserver.api.schema import ConfirmationSerializer, responses
 from imserver.api.validation import validated
 
 
 class GroupViewSet(viewsets.ViewSet):
     """The group itself: create, info, my list, update, join, leave, transfer, dismiss."""
 
+    @extend_schema(
+        summary="5.1 Create a group (I become its owner)",
+        request=GroupCreateInputSerializer,
+        responses=responses(GroupCreatedSerializer),
+    )
     def create(self, request: Request) -> Response:
         data = validated(GroupCreateInputSerializer, request.data)
         group = services.group_create(owner=request.user, **data)
         return Response({"group_id": group.pk, "group_info": GroupSerializer(group).data})
 
+    @extend_schema(
+        summary="5.2 A group's info",
+        parameters=[GroupIdSerializer],
+        responses=responses(GroupInfoSerializer, 404),
+    )
     def info(self, request: Request) -> Response:
         data = validated(GroupIdSerializer, request.query_params)
         group = selectors.group_get_visible(**data)
         return Response({"group_info": GroupSerializer(group).data})
 
+    @extend_schema(summary="5.3 My groups", responses=responses(GroupListSerializer))
     def list(self, request: Request) -> Response:
         groups = selectors.group_list_for_user(user_id=request.user.pk)
         return Response({"groups": GroupSerializer(groups, many=True).data, "total": len(groups)})
 
+    @extend_schema(
+        summary="5.5 Update a group's info (owner/admin; partial)",
+        request=GroupUpdateInputSerializer,
+        responses=responses(GroupUpdatedSerializer, 403, 404),
+    )
     def update_info(self, request: Request) -> Response:
         data = validated(GroupUpdateInputSerializer, request.data)
         group = services.group_update_info(user=request.user, **data)
@@ -49,21 +79,41 @@ class GroupViewSet(viewsets.ViewSet):
             {"message": _("Updated successfully"), "group_info": GroupSerializer(group).data}
         )
 
+    @extend_schema(
+        summary="5.9 Apply to join a group",
+        request=JoinInputSerializer,
+        responses=responses(JoinResultSerializer, 404, 409),
+    )
     def join(self, request: Request) -> Response:
         data = validated(JoinInputSerializer, request.data)
         application = services.group_join_apply(user=request.user, **data)
         return Response({"message": _("Application submitted"), "application_id": application.pk})
 
+    @extend_schema(
+        summary="5.10 Leave a group (not the owner)",
+        request=GroupIdSerializer,
+        responses=responses(ConfirmationSerializer, 403, 404),
+    )
     def leave(self, request: Request) -> Response:
         services.group_leave(user=request.user, **validated(GroupIdSerializer, request.data))
         return Response({"message": _("You left the group")})
 
+    @extend_schema(
+        summary="5.12 Transfer ownership to a member (owner only)",
+        request=TransferInputSerializer,
+        responses=responses(ConfirmationSerializer, 403, 404),
+    )
     def transfer(self, request: Request) -> Response:
         services.group_transfer(
             user=request.user, **validated(TransferInputSerializer, request.data)
         )
         return Response({"message": _("Ownership transferred")})
 
+    @extend_schema(
+        summary="5.11 Dismiss a group (owner only)",
+        request=GroupIdSerializer,
+        responses=responses(ConfirmationSerializer, 403, 404),
+    )
     def dismiss(self, request: Request) -> Response:
         services.group_dismiss(user=request.user, **validated(GroupIdSerializer, request.data))
         return Response({"message": _("Group dismissed")})
@@ -72,6 +122,11 @@ class GroupViewSet(viewsets.ViewSet):
 class GroupMemberViewSet(viewsets.ViewSet):
     """Members: list, info, roles, mute, invite, kick, my in-group nickname."""
 
+    @extend_schema(
+        summary="5.4 A group's members (members only)",
+        parameters=[GroupIdSerializer],
+        responses=responses(GroupMemberListSerializer, 403, 404),
+    )
     def members(self, request: Request) -> Response:
         data = validated(GroupIdSerializer, request.query_params)
         members = list(selectors.group_member_list(user_id=request.user.pk, **data))
@@ -79,6 +134,11 @@ class GroupMemberViewSet(viewsets.ViewSet):
             {"members": GroupMemberSerializer(members, many=True).data, "total": len(members)}
         )
 
+    @extend_schema(
+        summary="5.14 A member's info (members only)",
+        parameters=[GroupMemberTargetSerializer],
+        responses=responses(MemberInfoResultSerializer, 403, 404),
+    )
     def member_info(self, request: Request) -> Response:
         data = validated(GroupMemberTargetSerializer, request.query_params)
         member = selectors.group_member_get(
@@ -86,6 +146,11 @@ class GroupMemberViewSet(viewsets.ViewSet):
         )
         return Response({"member_info": MemberInfoSerializer(member).data})
 
+    @extend_schema(
+        summary="5.6 Make a member admin (1) or plain member (0) (owner only)",
+        request=SetRoleInputSerializer,
+        responses=responses(ConfirmationSerializer, 403, 404),
+    )
     def set_role(self, request: Request) -> Response:
         data = validated(SetRoleInputSerializer, request.data)
         services.group_member_set_role(
@@ -96,6 +161,11 @@ class GroupMemberViewSet(viewsets.ViewSet):
         )
         return Response({"message": _("Role updated")})
 
+    @extend_schema(
+        summary="5.7 Mute a member for `duration` seconds (0 unmutes)",
+        request=MuteInputSerializer,
+        responses=responses(MuteResultSerializer, 403, 404),
+    )
     def mute(self, request: Request) -> Response:
         data = validated(MuteInputSerializer, request.data)
         member = services.group_member_mute(
@@ -108,10 +178,20 @@ class GroupMemberViewSet(viewsets.ViewSet):
         muted_until = GroupMemberSerializer(member).data["muted_until"]
         return Response({"message": message, "muted_until": muted_until})
 
+    @extend_schema(
+        summary="5.8 Invite users (members already in are skipped)",
+        request=InviteInputSerializer,
+        responses=responses(InviteResultSerializer, 403, 404),
+    )
     def invite(self, request: Request) -> Response:
         data = validated(InviteInputSerializer, request.data)
         return Response(services.group_invite(user=request.user, **data))
 
+    @extend_schema(
+        summary="5.13 Remove a member (owner: anyone; admin: plain members)",
+        request=GroupMemberTargetSerializer,
+        responses=responses(ConfirmationSerializer, 403, 404),
+    )
     def kick(self, request: Request) -> Response:
         data = validated(GroupMemberTargetSerializer, request.data)
         services.group_kick(
@@ -119,6 +199,11 @@ class GroupMemberViewSet(viewsets.ViewSet):
         )
         return Response({"message": _("Member removed")})
 
+    @extend_schema(
+        summary="5.15 Set my in-group nickname",
+        request=UpdateMemberInfoInputSerializer,
+        responses=responses(ConfirmationSerializer, 403, 404),
+    )
     def update_member_info(self, request: Request) -> Response:
         data = validated(UpdateMemberInfoInputSerializer, request.data)
         services.group_member_update_own(user=request.user, **data)
@@ -126,6 +211,11 @@ class GroupMemberViewSet(viewsets.ViewSet):
 
 
 class GroupApplicationViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="5.16 Approve or reject a join application (owner/admin)",
+        request=HandleApplicationInputSerializer,
+        responses=responses(ApplicationHandledSerializer, 403, 404, 409),
+    )
     def handle(self, request: Request) -> Response:
         data = validated(HandleApplicationInputSerializer, request.data)
         application = services.group_application_handle(user=request.user, **data)

@@ -13,10 +13,13 @@ from django.urls import path  # noqa: E402
 
 from imserver.realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
 from imserver.realtime.consumers import ClientConsumer  # noqa: E402
+from imserver.realtime.lanes import http_on_lanes  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Each request's synchronous code on one of a few long-lived threads, so database
+        # connections persist (imserver/realtime/lanes.py).
+        "http": http_on_lanes(django_asgi_app),
         "websocket": BrowserOriginValidator(
             JwtAuthMiddleware(URLRouter([path("ws", ClientConsumer.as_asgi())])),
             allowed_origins(),

@@ -39,16 +39,20 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "channels",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "social",
     "groups",
     "chat",
     "files",
     "notifications",
+    "webclient",
 ]
 
 MIDDLEWARE = [
     "imserver.api.request_id.RequestIdMiddleware",
+    "imserver.api.access_log.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,6 +153,29 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "imserver.api.exceptions.envelope_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "imserver.api.schema.EnvelopeAutoSchema",
+}
+
+# --- OpenAPI (/api/schema, /api/docs): see imserver/api/schema.py ----------------------------
+SPECTACULAR_SETTINGS = {
+    "TITLE": "imserver API",
+    "DESCRIPTION": (
+        "Instant messaging over REST (API.md). Every JSON response is an envelope: "
+        '`{"code": 20000, "message": "success", "data": ...}` on success, '
+        '`{"code": 4xxxx|5xxxx, "message": "..."}` on failure. Real-time events: `GET /ws`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # JSON bodies only (the upload declares its multipart body itself).
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "SORT_OPERATIONS": False,  # the URL table's order, which follows API.md
+    "POSTPROCESSING_HOOKS": ["imserver.api.schema.postprocess_schema"],
 }
 
 # --- Product limits (CONTRACT 9) ------------------------------------------------------------
@@ -173,6 +200,9 @@ IM_WS_MAX_FRAME_BYTES = env.int("IM_WS_MAX_FRAME_BYTES", default=65536)
 # Browser origins allowed on /ws besides ALLOWED_HOSTS (e.g. "https://chat.example.com").
 IM_WS_ALLOWED_ORIGINS = env.list("IM_WS_ALLOWED_ORIGINS", default=[])
 IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)
+# Threads per process for the synchronous code of requests and socket frames, each with its own
+# persistent database connection (imserver/realtime/lanes.py).
+IM_SYNC_THREADS = env.int("IM_SYNC_THREADS", default=8)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -230,6 +260,9 @@ FILE_UPLOAD_TEMP_DIR = env.str("IM_UPLOAD_TEMP_DIR", default="") or None
 IM_DAPHNE_STREAMING_BODY = env.bool("IM_DAPHNE_STREAMING_BODY", default=True)
 
 # --- Logging --------------------------------------------------------------------------------
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -238,12 +271,15 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        # One JSON object per line: time, level, logger, message, request_id and the access
+        # log's method, path, status, duration_ms (imserver/api/access_log.py).
+        "json": {"()": "imserver.api.access_log.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -1,10 +1,13 @@
 from django.contrib import admin
 
+from imserver.admin_mixins import ViewOnlyAdminMixin
 from notifications.models import GroupNotification
 
 
 @admin.register(GroupNotification)
-class GroupNotificationAdmin(admin.ModelAdmin):
+class GroupNotificationAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """View only: the services write one row per concerned user."""
+
     list_display = ("id", "recipient", "type", "group", "operator", "is_read", "created_at")
     list_filter = ("type", "is_read", "created_at")
     search_fields = ("recipient__username", "group__name", "message")
@@ -20,6 +23,3 @@ class GroupNotificationAdmin(admin.ModelAdmin):
         "is_read",
         "created_at",
     )
-
-    def has_add_permission(self, request) -> bool:
-        return False

@@ -1,15 +1,27 @@
 """Section 6.3-6.5: group notifications and join applications for the groups I manage."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from imserver.api.pagination import page_from_request
+from imserver.api.schema import page_parameters, responses
 from notifications import selectors, services
+from notifications.openapi import (
+    GroupApplicationListSerializer,
+    GroupNotificationListSerializer,
+    UnreadApplicationsSerializer,
+)
 from notifications.serializers import GroupApplicationItemSerializer, GroupNotificationSerializer
 
 
 class GroupNotificationViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="6.3 My group notifications, newest first (marks them read)",
+        parameters=page_parameters(),
+        responses=responses(GroupNotificationListSerializer),
+    )
     def list(self, request: Request) -> Response:
         """6.3: mine, newest first; listing marks them read (``is_read`` shows the old value)."""
         rows, total = services.group_notifications_list_and_mark_read(
@@ -21,6 +33,11 @@ class GroupNotificationViewSet(viewsets.ViewSet):
 
 
 class GroupApplicationNotificationViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="6.4 Pending join applications for groups I own or administer",
+        parameters=page_parameters(),
+        responses=responses(GroupApplicationListSerializer),
+    )
     def list(self, request: Request) -> Response:
         """6.4: pending applications for groups I own or administer, newest arrival first."""
         rows, total = services.group_applications_list_and_mark_seen(
@@ -30,6 +47,10 @@ class GroupApplicationNotificationViewSet(viewsets.ViewSet):
             {"applications": GroupApplicationItemSerializer(rows, many=True).data, "total": total}
         )
 
+    @extend_schema(
+        summary="6.5 Join applications arrived since I last listed 6.4",
+        responses=responses(UnreadApplicationsSerializer),
+    )
     def unread_count(self, request: Request) -> Response:
         """6.5: applications that arrived or were renewed since I last listed 6.4."""
         count = selectors.group_applications_unread_count(user=request.user)

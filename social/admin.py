@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from imserver.admin_mixins import ViewOnlyAdminMixin
 from social.models import FriendRequest, Friendship
 
 
 @admin.register(Friendship)
-class FriendshipAdmin(admin.ModelAdmin):
-    """One row per direction; ``status`` 2 is a block held by ``user``."""
+class FriendshipAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """One row per direction; ``status`` 2 is a block held by ``user``. View only."""
 
     list_display = ("id", "user", "friend", "status", "is_friend", "remark", "created_at")
     list_filter = ("status", "is_friend", "created_at")
@@ -17,7 +18,9 @@ class FriendshipAdmin(admin.ModelAdmin):
 
 
 @admin.register(FriendRequest)
-class FriendRequestAdmin(admin.ModelAdmin):
+class FriendRequestAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
+    """View only: requests are handled by their recipients."""
+
     list_display = ("id", "from_user", "to_user", "status", "is_read", "message", "created_at")
     list_filter = ("status", "is_read", "created_at")
     search_fields = (

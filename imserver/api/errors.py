@@ -48,7 +48,8 @@ class AppError(APIException):
     """A refusal with a contract code, e.g. ``AppError(ErrorCode.NOT_FOUND, _("User not found"))``.
 
     ``http_status`` overrides the status of the code table where the contract asks for
-    another one (413 for an oversized upload, 405 for a wrong method).
+    another one (413 for an oversized upload, 405 for a wrong method); ``data``, when given, is
+    sent as the envelope's ``data`` (``/healthz`` names the failed check there).
     """
 
     def __init__(
@@ -57,8 +58,10 @@ class AppError(APIException):
         message: str | Promise | None = None,
         *,
         http_status: int | None = None,
+        data: object = None,
     ) -> None:
         self.error_code = code
+        self.data = data
         self.status_code = http_status or HTTP_STATUS_BY_CODE[code]
         super().__init__(detail=message if message is not None else DEFAULT_MESSAGES[code])
 

@@ -46,8 +46,9 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     http_status = exc.status_code
     if code == ErrorCode.UNAUTHORIZED:
         http_status = status.HTTP_401_UNAUTHORIZED  # DRF turns 401 into 403 without a header.
+    extra = {"data": exc.data} if getattr(exc, "data", None) is not None else {}
     set_rollback()
-    return Response(error_body(code, message), status=http_status, headers=headers)
+    return Response(error_body(code, message, **extra), status=http_status, headers=headers)
 
 
 def server_error_response(exc: Exception) -> Response:

@@ -3,7 +3,6 @@
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
@@ -11,6 +10,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 from accounts.authentication import user_for_access_token
 from accounts.models import User
+from imserver.realtime.lanes import run_sync
 
 
 def token_from_scope(scope: dict[str, Any]) -> str | None:
@@ -24,7 +24,6 @@ def token_from_scope(scope: dict[str, Any]) -> str | None:
     return tokens[0] if tokens and tokens[0] else None
 
 
-@database_sync_to_async
 def _user_for(raw_token: str) -> User | None:
     try:
         return user_for_access_token(raw_token)
@@ -37,7 +36,7 @@ class JwtAuthMiddleware(BaseMiddleware):
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         raw_token = token_from_scope(scope)
-        scope = dict(scope, user=await _user_for(raw_token) if raw_token else None)
+        scope = dict(scope, user=await run_sync(_user_for, raw_token) if raw_token else None)
         return await super().__call__(scope, receive, send)
 
 

@@ -12,7 +12,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -23,6 +22,7 @@ from accounts.models import User
 from chat import realtime as chat_frames
 from imserver.api.errors import ErrorCode, invalid_parameter_message
 from imserver.api.exceptions import code_and_message
+from imserver.realtime.lanes import run_sync
 from imserver.realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
 from imserver.realtime.publish import push_now, user_group_name
 from social.selectors import friend_ids
@@ -177,7 +177,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
                 return function(self.user, data)
 
         try:
-            return await database_sync_to_async(run)()
+            return await run_sync(run)
         except APIException as exc:
             with translation.override(language):
                 code, message = code_and_message(exc)
@@ -216,7 +216,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
 
     async def _announce_presence(self, status: int, *, user_id: int | None = None) -> None:
         user_id = user_id if user_id is not None else self.user.pk
-        recipients = await database_sync_to_async(_online_friends)(user_id)
+        recipients = await run_sync(_online_friends, user_id)
         if recipients:
             await push_now(recipients, "presence", {"user_id": user_id, "online_status": status})
 

@@ -3,13 +3,12 @@
 import asyncio
 import json
 import os
-import uuid
 
-import psycopg
 import pytest
 import redis
 import websockets
 
+from tests.support.databases import fresh_database_url
 from tests.support.server import ServerProcess
 
 
@@ -20,30 +19,15 @@ def cluster(tmp_path):
     # A fresh database restarts user ids at 1: presence left by an earlier (killed) cluster
     # must not make them look online.
     redis.Redis.from_url(redis_url).flushdb()
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        name = f"im_e2e_{uuid.uuid4().hex[:8]}"
-        admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-        _psql(admin_url, f"CREATE DATABASE {name}")
-        database_url = database_url.rsplit("/", 1)[0] + f"/{name}"
-    else:
-        name, admin_url = None, None
-        database_url = f"sqlite:///{tmp_path / 'cluster.sqlite3'}"
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "IM_THROTTLE": "0"}
-    first, second = ServerProcess(env), ServerProcess(env)
-    first.migrate()
-    first.start()
-    second.start()
-    yield first, second
-    first.stop()
-    second.stop()
-    if name:
-        _psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _psql(url: str, statement: str) -> None:
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(statement)
+    with fresh_database_url(tmp_path, "cluster") as database_url:
+        env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "IM_THROTTLE": "0"}
+        first, second = ServerProcess(env), ServerProcess(env)
+        first.migrate()
+        first.start()
+        second.start()
+        yield first, second
+        first.stop()
+        second.stop()
 
 
 class Client:

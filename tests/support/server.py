@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +28,15 @@ class ServerProcess:
         self.port = port or free_port()
         self.env = {**os.environ, "DEBUG": "1", **env}
         self.process: subprocess.Popen | None = None
+        # The server's stderr (its log), appended to; read back through its name.
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115  (lives as long as the server)
+            mode="ab", prefix="im-server-", suffix=".log"
+        )
+
+    def output(self) -> str:
+        """What the server has logged so far."""
+        with open(self.log.name, "rb") as log:
+            return log.read().decode(errors="replace")
 
     @property
     def base_url(self) -> str:
@@ -56,12 +66,14 @@ class ServerProcess:
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe: nobody reads a pipe while the test runs, and a full one
+            # (64 KiB of access log) would block the server mid-request.
+            stderr=self.log,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()}")
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self

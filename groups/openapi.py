@@ -1,0 +1,79 @@
+"""Schema-only serializers: the shapes of ``data`` that the views build as plain dicts.
+
+They document responses in the OpenAPI schema (``/api/schema``); nothing serializes with them.
+"""
+
+from rest_framework import serializers
+
+from groups.serializers import GroupMemberSerializer, GroupSerializer
+
+
+class GroupCreatedSerializer(serializers.Serializer):
+    group_id = serializers.IntegerField()
+    group_info = GroupSerializer()
+
+
+class GroupInfoSerializer(serializers.Serializer):
+    group_info = GroupSerializer()
+
+
+class GroupUpdatedSerializer(GroupInfoSerializer):
+    message = serializers.CharField()
+
+
+class GroupListSerializer(serializers.Serializer):
+    groups = GroupSerializer(many=True)
+    total = serializers.IntegerField()
+
+
+class GroupMemberListSerializer(serializers.Serializer):
+    members = GroupMemberSerializer(many=True)
+    total = serializers.IntegerField()
+
+
+class MuteResultSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    muted_until = serializers.IntegerField(
+        allow_null=True, help_text="unix seconds; null when unmuted"
+    )
+
+
+class InviteResultSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.ListField(child=serializers.IntegerField())
+
+
+class JoinResultSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    application_id = serializers.IntegerField()
+
+
+class MemberInfoDetailSerializer(serializers.Serializer):
+    group_id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=[0, 1, 2], help_text="0 member, 1 admin, 2 owner")
+    nickname = serializers.CharField()
+    join_time = serializers.IntegerField(help_text="unix seconds")
+    muted_until = serializers.IntegerField(allow_null=True, help_text="unix seconds or null")
+
+
+class MemberUserInfoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    nickname = serializers.CharField()
+    avatar = serializers.CharField()
+
+
+class MemberInfoPairSerializer(serializers.Serializer):
+    member_info = MemberInfoDetailSerializer()
+    user_info = MemberUserInfoSerializer()
+
+
+class MemberInfoResultSerializer(serializers.Serializer):
+    member_info = MemberInfoPairSerializer()
+
+
+class ApplicationHandledSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    application_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=[1, 2, 3], help_text="2 approved, 3 rejected")

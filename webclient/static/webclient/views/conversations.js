@@ -1,0 +1,40 @@
+// The conversation list: pinned first, unread badges, presence dots for private chats.
+
+import { avatar, formatTime, h, replace, toast } from "../dom.js";
+import { GROUP, PRIVATE, keyOf, previewText, setPinned, state } from "../store.js";
+import { defineView } from "./view.js";
+
+export const renderConversations = defineView("chats", ["conversations", "open"], {
+  mount(panel, { openChat }) {
+    const list = h("ul", { class: "list", testid: "conversation-list" });
+    replace(panel, list);
+    return { list, openChat };
+  },
+  update({ list, openChat }) {
+    if (state.conversations.length === 0) {
+      return replace(list, h("li", { class: "empty" }, "No conversations yet. Find people under Contacts."));
+    }
+    replace(list, state.conversations.map((c) => {
+      const key = keyOf(c.type, c.target_id);
+      const online = c.type === PRIVATE && state.friends.has(c.target_id) ? state.presence.get(c.target_id) || 0 : null;
+      const pin = h("button", {
+        class: "icon", title: c.is_pinned ? "Unpin" : "Pin", testid: "conversation-pin",
+        onclick: (e) => { e.stopPropagation(); setPinned(c, !c.is_pinned).catch((err) => toast(err.message, "error")); },
+      }, c.is_pinned ? "★" : "☆");
+      return h("li", {
+        class: `item conv ${key === state.openKey ? "active" : ""} ${c.is_pinned ? "pinned" : ""}`,
+        testid: "conversation", dataset: { key, pinned: c.is_pinned ? "1" : "0" },
+        onclick: () => openChat(c.type, c.target_id),
+      },
+      avatar(c.target_avatar, c.target_name, online),
+      h("div", { class: "grow" },
+        h("div", { class: "row" },
+          h("span", { class: "name", testid: "conversation-name" }, c.target_name, c.type === GROUP ? h("small", {}, " · group") : null),
+          h("span", { class: "time" }, formatTime((c.last_message_time || 0) * 1000))),
+        h("div", { class: "row" },
+          h("span", { class: "preview", testid: "conversation-preview" }, previewText(c.last_message || "")),
+          c.unread_count ? h("b", { class: "badge", testid: "unread-badge" }, c.unread_count) : null)),
+      pin);
+    }));
+  },
+});
