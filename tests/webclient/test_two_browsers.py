@@ -89,4 +89,4 @@ def test_two_users_befriend_chat_type_read_send_an_image_and_recall(im_server, b
         lambda: row.find_element(By.CSS_SELECTOR, css("conversation-preview")).text == "[Recalled]"
     )
     assert row.find_element(By.CSS_SELECTOR, css("presence")).get_attribute("data-online") == "1"
-    alice.screenshot(SCREENSHOTS, "conversations.png")
+    bob.screenshot(SCREENSHOTS, "conversations.png")

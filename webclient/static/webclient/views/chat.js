@@ -52,7 +52,7 @@ export function renderChatPane(pane) {
       list,
       typing,
       h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submit(); } },
-        h("button", { type: "button", class: "icon", title: "Send an image or a file", testid: "composer-attach", onclick: () => fileInput.click() }, "📎"),
+        h("button", { type: "button", class: "icon", title: "Send an image or a file", testid: "composer-attach", onclick: () => fileInput.click() }, "Attach"),
         fileInput, input,
         h("button", { type: "submit", class: "primary", testid: "composer-send" }, "Send")));
     view = { chat, list, header, typing, nodes: new Map() };
