@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run seed test lint format migrate messages clean
+.PHONY: run seed bench test lint format migrate messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: migrate
 ## Demo users, friendships, a group, messages and a file (manage.py seed_demo; idempotent).
 seed: migrate
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py seed_demo
+
+## The benchmark (bench/run.py): starts its own server stack, PostgreSQL + Redis when
+## DATABASE_URL / REDIS_URL are set; writes docs/benchmarks/<BENCH_LABEL, default latest>.{json,md,svg}.
+bench: $(VENV)/.installed
+	$(BIN)/pip install --disable-pip-version-check -q -r bench/requirements.txt
+	$(BIN)/python -m bench.run
 
 ## The whole suite on the embedded defaults, or on DATABASE_URL / REDIS_URL when set.
 test: $(VENV)/.installed

@@ -105,7 +105,13 @@ if CHANNEL_LAYER_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [CHANNEL_LAYER_REDIS_URL]},
+            "CONFIG": {
+                "hosts": [CHANNEL_LAYER_REDIS_URL],
+                # Events waiting for one socket before the layer drops new ones (channels-redis
+                # defaults to 100, which a busy receiver outruns; a client that missed events
+                # catches up with after_seq).
+                "capacity": env.int("IM_CHANNEL_CAPACITY", default=1000),
+            },
         }
     }
 else:
