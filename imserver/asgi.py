@@ -2,18 +2,21 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from imserver.http_handler import OneHopASGIHandler  # noqa: E402
 from imserver.realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
 from imserver.realtime.consumers import ClientConsumer  # noqa: E402
 from imserver.realtime.lanes import http_on_lanes  # noqa: E402
+
+django_asgi_app = OneHopASGIHandler()
 
 application = ProtocolTypeRouter(
     {
