@@ -43,7 +43,6 @@ def fuzz_server(tmp_path_factory) -> Iterator[ServerProcess]:
                 "LOG_LEVEL": "WARNING",
             }
         )
-        server.migrate()
         subprocess.run(
             [sys.executable, "manage.py", "seed_demo"],
             cwd=ROOT,

@@ -22,7 +22,6 @@ def cluster(tmp_path):
     with fresh_database_url(tmp_path, "cluster") as database_url:
         env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "IM_THROTTLE": "0"}
         first, second = ServerProcess(env), ServerProcess(env)
-        first.migrate()
         first.start()
         second.start()
         yield first, second
