@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -56,6 +57,14 @@ def make_user(db) -> Callable[..., User]:
         return user
 
     return make
+
+
+@pytest.fixture
+def staff_client(make_user) -> Client:
+    """A Django test client logged in to the admin as a superuser."""
+    client = Client()
+    client.force_login(make_user("staff", is_staff=True, is_superuser=True))
+    return client
 
 
 @pytest.fixture

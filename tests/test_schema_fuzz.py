@@ -7,8 +7,6 @@ of examples per operation, derandomized so a CI failure replays locally.
 """
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import hypothesis
@@ -22,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.support.databases import fresh_database_url
-from tests.support.server import ROOT, ServerProcess
+from tests.support.server import ServerProcess
 
 # IM_FUZZ_EXAMPLES raises it for a longer local run.
 EXAMPLES_PER_OPERATION = int(os.environ.get("IM_FUZZ_EXAMPLES", "25"))
@@ -43,14 +41,7 @@ def fuzz_server(tmp_path_factory) -> Iterator[ServerProcess]:
                 "LOG_LEVEL": "WARNING",
             }
         )
-        subprocess.run(
-            [sys.executable, "manage.py", "seed_demo"],
-            cwd=ROOT,
-            env=server.env,
-            check=True,
-            timeout=120,
-            capture_output=True,
-        )
+        server.seed_demo()
         server.start()
         yield server
         server.stop()

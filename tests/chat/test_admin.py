@@ -1,19 +1,10 @@
 """Admin pages for messages and conversations; staff recall a message and both sides are told."""
 
 import pytest
-from django.test import Client
 
 from chat.models import Message
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(make_user) -> Client:
-    staff = make_user("staff", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_staff_recall_marks_the_message_and_pushes_recall_to_both_sides(

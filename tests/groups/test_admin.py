@@ -1,21 +1,12 @@
 """Admin pages for groups, members, applications and notifications; the dismiss action."""
 
 import pytest
-from django.test import Client
 
 from groups import services
 from groups.models import Group
 from notifications.models import GroupNotification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(make_user) -> Client:
-    staff = make_user("staff", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,6 @@ The ban takes effect at once: the user's open socket is closed (4001), their tok
 they can no longer log in over the API.
 """
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.support.browser import browser  # noqa: F401  (a fixture)
-from tests.support.server import ROOT, ServerProcess
+from tests.support.server import ServerProcess, sqlite_server
 
 pytestmark = pytest.mark.requires_browser
 
@@ -25,22 +23,8 @@ PASSWORD = "demo1234"  # seed_demo's
 
 @pytest.fixture
 def seeded_server(tmp_path) -> Iterator[ServerProcess]:
-    server = ServerProcess(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'admin.sqlite3'}",
-            "IM_MEDIA_ROOT": str(tmp_path / "media"),
-            "IM_THROTTLE": "0",
-        }
-    )
-    server.migrate()
-    subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=server.env,
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
+    server = sqlite_server(tmp_path)
+    server.seed_demo()
     server.start()
     yield server
     server.stop()

@@ -16,14 +16,18 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_healthy(api_client, settings, tmp_path):
+def use_file_storage_at(settings, location) -> None:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
+            "OPTIONS": {"location": location},
         },
     }
+
+
+def test_healthy(api_client, settings, tmp_path):
+    use_file_storage_at(settings, tmp_path)
     response = api_client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {
@@ -59,13 +63,7 @@ def test_channel_layer_down_is_a_503_naming_it(api_client):
 def test_storage_down_is_a_503_naming_it(api_client, settings, tmp_path):
     blocker = Path(tmp_path / "not-a-directory")
     blocker.write_text("a file where the storage expects a directory")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": blocker},
-        },
-    }
+    use_file_storage_at(settings, blocker)
     response = api_client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["data"]["storage"].startswith("error: ")

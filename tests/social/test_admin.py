@@ -9,12 +9,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def data(alice, bob, make_user, befriend):
     befriend(alice, bob)
     services.friend_block(user=alice, friend_id=make_user("carol").pk)

@@ -44,6 +44,21 @@ def _migrated_sqlite_template() -> Path:
     return template
 
 
+def sqlite_server(tmp_path: Path, **env: str) -> "ServerProcess":
+    """A server (not started yet) on a migrated SQLite file and a media folder in ``tmp_path``,
+    without rate limits."""
+    server = ServerProcess(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite3'}",
+            "IM_MEDIA_ROOT": str(tmp_path / "media"),
+            "IM_THROTTLE": "0",
+            **env,
+        }
+    )
+    server.migrate()
+    return server
+
+
 def sqlite_copy_of_migrated_template(path: Path) -> None:
     shutil.copyfile(_migrated_sqlite_template(), path)
 
@@ -76,6 +91,17 @@ class ServerProcess:
             sqlite_copy_of_migrated_template(Path(url.removeprefix("sqlite:///")))
             return
         run_migrate(self.env)
+
+    def seed_demo(self) -> None:
+        """``manage.py seed_demo`` on the server's database (users with password demo1234)."""
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            timeout=120,
+            capture_output=True,
+        )
 
     def start(self, *, timeout: float = 30) -> "ServerProcess":
         self.process = subprocess.Popen(
