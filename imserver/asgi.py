@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP to Django, WebSocket ``/ws`` to the client consumer (CONTRACT 7)."""
 
 import os
+import sys
 
 import django
 
@@ -9,6 +10,7 @@ django.setup(set_prefix=False)
 
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from imserver.http_handler import OneHopASGIHandler  # noqa: E402
@@ -17,6 +19,10 @@ from imserver.realtime.consumers import ClientConsumer  # noqa: E402
 from imserver.realtime.lanes import http_on_lanes  # noqa: E402
 
 django_asgi_app = OneHopASGIHandler()
+
+# The event loop (sockets, pushes) waits for the GIL behind the lane threads; at Python's
+# default 5 ms a push took up to seconds to get through under load (docs/benchmarks).
+sys.setswitchinterval(settings.IM_GIL_SWITCH_MS / 1000)
 
 application = ProtocolTypeRouter(
     {

@@ -209,6 +209,9 @@ IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)
 # Threads per process for the synchronous code of requests and socket frames, each with its own
 # persistent database connection (imserver/realtime/lanes.py).
 IM_SYNC_THREADS = env.int("IM_SYNC_THREADS", default=8)
+# How often a server process's threads hand the GIL over (Python's default is 5 ms): shorter
+# lets the event loop deliver pushes while the lanes are busy (imserver/asgi.py).
+IM_GIL_SWITCH_MS = env.float("IM_GIL_SWITCH_MS", default=0.5)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -23,7 +23,7 @@ from tests.support.databases import fresh_database_url
 from tests.support.server import ServerProcess
 
 # IM_FUZZ_EXAMPLES raises it for a longer local run.
-EXAMPLES_PER_OPERATION = int(os.environ.get("IM_FUZZ_EXAMPLES", "25"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("IM_FUZZ_EXAMPLES", "15"))
 # Operations that end the session they are called with: fuzzed last, so the token the others
 # use stays valid as long as possible (a revoked token still gets well-formed 40001 answers).
 SESSION_ENDING = {("POST", "/logout"), ("POST", "/user/password")}

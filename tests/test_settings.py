@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,3 +63,13 @@ def test_environment_variables_are_honoured():
         "django.core.cache.backends.redis.RedisCache ['chat.example.com', 'api.example.com'] "
         "60.0 False"
     )
+
+
+def test_server_processes_hand_the_gil_over_often():
+    """imserver.asgi shortens the switch interval so pushes are not starved by busy lanes."""
+    from django.conf import settings
+
+    import imserver.asgi  # noqa: F401  (sets it on import)
+
+    assert sys.getswitchinterval() == pytest.approx(settings.IM_GIL_SWITCH_MS / 1000)
+    assert settings.IM_GIL_SWITCH_MS < 5

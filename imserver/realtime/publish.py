@@ -5,6 +5,7 @@ rolled-back write never reaches a socket. A failing channel layer is logged, nev
 data is already stored and clients catch up with ``after_seq``.
 """
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -59,7 +60,13 @@ async def push_now(user_ids: list[int], event_type: str, data: dict[str, Any]) -
         logger.exception("push %s to %d users failed", event_type, len(user_ids))
 
 
+# Group sends in flight at once: a group message fans out to every member's group, and one at a
+# time each waits for its Redis round trips in turn.
+FAN_OUT_CONCURRENCY = 32
+
+
 async def send_to_users(user_ids: list[int], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    for user_id in user_ids:
-        await layer.group_send(user_group_name(user_id), message)
+    for start in range(0, len(user_ids), FAN_OUT_CONCURRENCY):
+        batch = user_ids[start : start + FAN_OUT_CONCURRENCY]
+        await asyncio.gather(*(layer.group_send(user_group_name(uid), message) for uid in batch))
