@@ -26,7 +26,9 @@ def record(stack, out_dir: Path, name: str, enabled: bool) -> Iterator[None]:
     if not tool:
         yield
         return
+    out_dir.mkdir(parents=True, exist_ok=True)
     raws = [out_dir / f"{name}-{pid}.raw" for pid in stack.worker_pids()]
+    log = open(out_dir / f"{name}.py-spy.log", "wb")  # noqa: SIM115 - closed below
     recorders = [
         subprocess.Popen(
             [
@@ -45,7 +47,7 @@ def record(stack, out_dir: Path, name: str, enabled: bool) -> Iterator[None]:
                 "--nonblocking",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
         for pid, raw in zip(stack.worker_pids(), raws, strict=True)
     ]
@@ -59,6 +61,7 @@ def record(stack, out_dir: Path, name: str, enabled: bool) -> Iterator[None]:
                 recorder.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 recorder.kill()
+        log.close()
         stacks: Counter[str] = Counter()
         for raw in raws:
             if raw.exists():
