@@ -6,6 +6,7 @@ They document responses in the OpenAPI schema (``/api/schema``); nothing seriali
 from rest_framework import serializers
 
 from files.models import FileType
+from imserver.api.schema import listing
 
 
 class FileDataSerializer(serializers.Serializer):
@@ -22,6 +23,4 @@ class FileDataSerializer(serializers.Serializer):
     file_type = serializers.ChoiceField(choices=FileType.values)
 
 
-class FileRecordsSerializer(serializers.Serializer):
-    file_records = FileDataSerializer(many=True)
-    total = serializers.IntegerField()
+FileRecordsSerializer = listing("FileRecords", "file_records", FileDataSerializer)

@@ -6,6 +6,7 @@ They document responses in the OpenAPI schema (``/api/schema``); nothing seriali
 from rest_framework import serializers
 
 from groups.serializers import GroupMemberSerializer, GroupSerializer
+from imserver.api.schema import listing
 
 
 class GroupCreatedSerializer(serializers.Serializer):
@@ -21,14 +22,10 @@ class GroupUpdatedSerializer(GroupInfoSerializer):
     message = serializers.CharField()
 
 
-class GroupListSerializer(serializers.Serializer):
-    groups = GroupSerializer(many=True)
-    total = serializers.IntegerField()
+GroupListSerializer = listing("GroupList", "groups", GroupSerializer)
 
 
-class GroupMemberListSerializer(serializers.Serializer):
-    members = GroupMemberSerializer(many=True)
-    total = serializers.IntegerField()
+GroupMemberListSerializer = listing("GroupMemberList", "members", GroupMemberSerializer)
 
 
 class MuteResultSerializer(serializers.Serializer):

@@ -5,17 +5,17 @@ They document responses in the OpenAPI schema (``/api/schema``); nothing seriali
 
 from rest_framework import serializers
 
+from imserver.api.schema import listing
 from notifications.serializers import GroupApplicationItemSerializer, GroupNotificationSerializer
 
+GroupNotificationListSerializer = listing(
+    "GroupNotificationList", "notifications", GroupNotificationSerializer
+)
 
-class GroupNotificationListSerializer(serializers.Serializer):
-    notifications = GroupNotificationSerializer(many=True)
-    total = serializers.IntegerField()
 
-
-class GroupApplicationListSerializer(serializers.Serializer):
-    applications = GroupApplicationItemSerializer(many=True)
-    total = serializers.IntegerField()
+GroupApplicationListSerializer = listing(
+    "GroupApplicationList", "applications", GroupApplicationItemSerializer
+)
 
 
 class UnreadApplicationsSerializer(serializers.Serializer):

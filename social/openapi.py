@@ -5,6 +5,7 @@ They document responses in the OpenAPI schema (``/api/schema``); nothing seriali
 
 from rest_framework import serializers
 
+from imserver.api.schema import listing
 from social.serializers import BlockedFriendSerializer, FriendRequestSerializer, FriendSerializer
 
 
@@ -12,19 +13,13 @@ class FriendRequestSentSerializer(serializers.Serializer):
     request_id = serializers.IntegerField()
 
 
-class FriendListSerializer(serializers.Serializer):
-    friends = FriendSerializer(many=True)
-    total = serializers.IntegerField()
+FriendListSerializer = listing("FriendList", "friends", FriendSerializer)
 
 
-class BlockedListSerializer(serializers.Serializer):
-    friends = BlockedFriendSerializer(many=True)
-    total = serializers.IntegerField()
+BlockedListSerializer = listing("BlockedList", "friends", BlockedFriendSerializer)
 
 
-class FriendRequestInboxSerializer(serializers.Serializer):
-    requests = FriendRequestSerializer(many=True)
-    total = serializers.IntegerField()
+FriendRequestInboxSerializer = listing("FriendRequestInbox", "requests", FriendRequestSerializer)
 
 
 class CountSerializer(serializers.Serializer):

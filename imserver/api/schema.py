@@ -21,7 +21,7 @@ from drf_spectacular.plumbing import (
     build_bearer_security_scheme_object,
     is_list_serializer,
 )
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -88,6 +88,13 @@ class ErrorResponse(dict):
         super().__init__(ERROR_REF)
         self.status = status
         self.data = data
+
+
+def listing(name: str, key: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """A list endpoint's ``data``: ``{<key>: [item, ...], "total": n}``, component ``name``."""
+    return inline_serializer(
+        name, fields={key: item(many=True), "total": serializers.IntegerField()}
+    )
 
 
 def page_parameters(*, default: int = 100, maximum: int = 500) -> list[OpenApiParameter]:

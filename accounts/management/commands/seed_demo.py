@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts import services as account_services
 from accounts.models import User
+from chat import selectors as chat_selectors
 from chat import services as chat_services
 from chat.models import ChatType, Message
 from files import services as file_services
@@ -150,7 +151,7 @@ class Command(BaseCommand):
         message_type: int,
         content: str,
     ) -> None:
-        if Message.objects.filter(sender=sender, client_msg_id=client_msg_id).exists():
+        if chat_selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id):
             return
         chat_services.message_send(
             sender=sender,
