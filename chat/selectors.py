@@ -1,5 +1,6 @@
 """Chat reads: who may act on which conversation, history pages, the conversation list."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from chat.presenters import conversation_entry_data
 from groups.models import Group, GroupMember
 from groups.selectors import member_user_ids, membership_require
 from imserver.api.errors import AppError, ErrorCode, bad_request
-from social.selectors import are_friends, has_blocked, remarks_for
+from social.selectors import block_exists, friendship_exists, remarks_for
 
 MESSAGE_NOT_FOUND = _("Message not found")
 
@@ -39,14 +40,24 @@ def _private_peer(user: User, target_id: int) -> User:
     return peer
 
 
-def _private_peer_i_may_message(user: User, target_id: int) -> User:
-    """Friendship (unless turned off) and no block by the peer; either refusal is 40003."""
-    peer = _private_peer(user, target_id)
-    if settings.IM_REQUIRE_FRIENDSHIP and not are_friends(user.pk, peer.pk):
+def _private_peer_i_may_message(user: User, target_id: int) -> int:
+    """Friendship (unless turned off) and no block by the peer, asked in one query; either
+    refusal is 40003. Returns the peer's id."""
+    if target_id == user.pk:
+        raise bad_request(_("you cannot chat with yourself"))
+    relation = (
+        User.objects.filter(pk=target_id)
+        .values_list(friendship_exists(user.pk, target_id), block_exists(target_id, user.pk))
+        .first()
+    )
+    if relation is None:
+        raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
+    friends, blocked_me = relation
+    if settings.IM_REQUIRE_FRIENDSHIP and not friends:
         raise AppError(ErrorCode.FORBIDDEN, _("You can only message your friends"))
-    if has_blocked(peer.pk, user.pk):
+    if blocked_me:
         raise AppError(ErrorCode.FORBIDDEN, _("The user has blocked you"))
-    return peer
+    return target_id
 
 
 def _private_conversation(user_id: int, peer_id: int, *, create: bool) -> Conversation | None:
@@ -70,11 +81,27 @@ def _group_conversation(group_id: int, *, create: bool) -> Conversation | None:
     return Conversation.objects.filter(group_id=group_id).first()
 
 
-def conversation_for_send(*, sender: User, chat_type: int, target_id: int) -> Conversation:
-    """The conversation to send into, after every permission rule of CONTRACT 6."""
+@dataclass(frozen=True)
+class SendTarget:
+    """Where a message goes, once every permission rule of CONTRACT 6 has passed."""
+
+    chat_type: int
+    target_id: int
+    pair: tuple[int, int] | None = None  # private: (lower user id, higher user id)
+    peer_id: int | None = None  # private: the other user
+
+    def conversation(self) -> Conversation:
+        """The conversation, created when this is its first message."""
+        if self.pair is not None:
+            return _private_conversation(*self.pair, create=True)
+        return _group_conversation(self.target_id, create=True)
+
+
+def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
+    """Check that ``sender`` may send there now (one query) without loading the conversation."""
     if chat_type == ChatType.PRIVATE:
-        peer = _private_peer_i_may_message(sender, target_id)
-        return _private_conversation(sender.pk, peer.pk, create=True)
+        peer_id = _private_peer_i_may_message(sender, target_id)
+        return SendTarget(chat_type, target_id, pair=_pair(sender.pk, peer_id), peer_id=peer_id)
     member = membership_require(group_id=target_id, user_id=sender.pk)
     remaining = member.mute_remaining_seconds()
     if remaining:
@@ -83,7 +110,7 @@ def conversation_for_send(*, sender: User, chat_type: int, target_id: int) -> Co
             gettext("You are muted in this group for another %(seconds)d seconds")
             % {"seconds": remaining},
         )
-    return _group_conversation(target_id, create=True)
+    return SendTarget(chat_type, target_id)
 
 
 def conversation_for_reader(
@@ -236,6 +263,6 @@ def _peer_of(conversation: Conversation, user_id: int) -> User:
 def typing_recipients(*, user: User, chat_type: int, target_id: int) -> list[int]:
     """The other side of a conversation I may send to (everyone else in a group)."""
     if chat_type == ChatType.PRIVATE:
-        return [_private_peer_i_may_message(user, target_id).pk]
+        return [_private_peer_i_may_message(user, target_id)]
     membership_require(group_id=target_id, user_id=user.pk)
     return [user_id for user_id in member_user_ids(target_id) if user_id != user.pk]

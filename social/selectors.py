@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from social.models import FriendRequest, Friendship
 
@@ -17,6 +17,20 @@ def has_blocked(blocker_id: int, blocked_id: int) -> bool:
     return Friendship.objects.filter(
         user_id=blocker_id, friend_id=blocked_id, status=Friendship.Status.BLOCKED
     ).exists()
+
+
+def friendship_exists(user_id: int, other_id: int) -> Exists:
+    """``are_friends`` as an expression, to ask it inside another query."""
+    return Exists(Friendship.objects.filter(user_id=user_id, friend_id=other_id, is_friend=True))
+
+
+def block_exists(blocker_id: int, blocked_id: int) -> Exists:
+    """``has_blocked`` as an expression, to ask it inside another query."""
+    return Exists(
+        Friendship.objects.filter(
+            user_id=blocker_id, friend_id=blocked_id, status=Friendship.Status.BLOCKED
+        )
+    )
 
 
 def friend_ids(user_id: int) -> list[int]:

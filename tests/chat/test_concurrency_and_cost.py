@@ -105,3 +105,46 @@ def test_a_group_send_costs_the_same_queries_at_3_and_300_members(actor, make_us
     small, large = queries_for_send(3), queries_for_send(300)
     assert small == large
     assert small <= 12
+
+
+@pytest.mark.django_db
+def test_a_private_send_is_five_statements(actor, befriend):
+    a, b = actor("alice"), actor("bob")
+    befriend(a, b)
+    sender = User.objects.get(pk=a.id)
+
+    def send(content: str) -> Message:
+        return services.message_send(
+            sender=sender, chat_type=ChatType.PRIVATE, target_id=b.id, type=0, content=content
+        )
+
+    send("creates the conversation")
+    with CaptureQueriesContext(connection) as captured:
+        send("counted")
+    statements = [
+        query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]
+    ]
+    # The permission check, then the claim of the seq, the insert, last_message, read positions.
+    assert len(statements) == 5, statements
+
+
+@pytest.mark.django_db
+def test_a_repeated_client_msg_id_leaves_no_gap_in_seq(actor, befriend):
+    a, b = actor("alice"), actor("bob")
+    befriend(a, b)
+    sender = User.objects.get(pk=a.id)
+
+    def send(content: str, client_msg_id: str) -> Message:
+        return services.message_send(
+            sender=sender,
+            chat_type=ChatType.PRIVATE,
+            target_id=b.id,
+            type=0,
+            content=content,
+            client_msg_id=client_msg_id,
+        )
+
+    first = send("one", "c-1")
+    assert send("one again", "c-1").pk == first.pk
+    assert send("two", "c-2").seq == first.seq + 1
+    assert Message.objects.get(pk=first.pk).conversation.last_seq == first.seq + 1
