@@ -6,6 +6,7 @@ function or anything it calls) and self (the function's own code).
 """
 
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -45,6 +46,7 @@ def record(stack, out_dir: Path, name: str, enabled: bool) -> Iterator[None]:
                 "--duration",
                 "600",
                 "--nonblocking",
+                *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") == "1" else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -14,7 +14,7 @@ from chat.presenters import conversation_entry_data
 from groups.models import Group, GroupMember
 from groups.selectors import member_user_ids, membership_require
 from imserver.api.errors import AppError, ErrorCode, bad_request
-from social.selectors import block_exists, friendship_exists, remarks_for
+from social.selectors import peer_relation, remarks_for
 
 MESSAGE_NOT_FOUND = _("Message not found")
 
@@ -45,11 +45,7 @@ def _private_peer_i_may_message(user: User, target_id: int) -> int:
     refusal is 40003. Returns the peer's id."""
     if target_id == user.pk:
         raise bad_request(_("you cannot chat with yourself"))
-    relation = (
-        User.objects.filter(pk=target_id)
-        .values_list(friendship_exists(user.pk, target_id), block_exists(target_id, user.pk))
-        .first()
-    )
+    relation = peer_relation(user.pk, target_id)
     if relation is None:
         raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
     friends, blocked_me = relation

@@ -12,6 +12,8 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
 
+from imserver.realtime.publish import pushes_after
+
 
 class OneHopASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
@@ -19,4 +21,5 @@ class OneHopASGIHandler(ASGIHandler):
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         # BaseHandler.get_response: the chain, the request's closers, the 4xx/5xx log line.
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        # The pushes the request commits go out from the loop before the answer does.
+        return await pushes_after(sync_to_async(self.get_response, thread_sensitive=True)(request))

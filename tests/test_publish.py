@@ -1,9 +1,14 @@
 """publish_on_commit delivers after commit, never on rollback, and survives a dead layer."""
 
+import asyncio
+import json
+
 import pytest
+from channels.layers import get_channel_layer
 from django.db import transaction
 
-from imserver.realtime.publish import publish_on_commit
+from imserver.realtime.lanes import run_sync
+from imserver.realtime.publish import publish_on_commit, user_group_name
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +55,29 @@ def test_a_failing_channel_layer_is_logged_not_raised(
     finally:
         channel_layers.backends.clear()
     assert "push message to 1 users failed" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_pushes_committed_on_a_lane_go_out_when_it_returns_even_if_it_raises():
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(user_group_name(7), channel)
+
+    def commit_then_fail() -> None:
+        with transaction.atomic():
+            publish_on_commit([7], "committed", {"n": 1})
+        try:
+            with transaction.atomic():
+                publish_on_commit([7], "rolled_back", {"n": 2})
+                raise ValueError("roll back")
+        except ValueError:
+            pass
+        raise RuntimeError("fails after its commit")
+
+    with pytest.raises(RuntimeError):
+        await run_sync(commit_then_fail)
+    message = await asyncio.wait_for(layer.receive(channel), 1)
+    assert json.loads(message["text"]) == {"type": "committed", "data": {"n": 1}}
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), 0.1)

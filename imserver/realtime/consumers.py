@@ -101,7 +101,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
     # --- server -> client ---------------------------------------------------------------------
     async def push(self, message: dict[str, Any]) -> None:
         """A ``publish_on_commit`` event for this user."""
-        await self.send_frame(message["event"]["type"], message["event"]["data"])
+        await self.send(text_data=message["text"])
 
     async def session_revoke(self, message: dict[str, Any]) -> None:
         if message["token_version"] > self.token_version:

@@ -23,6 +23,8 @@ from asgiref.sync import ThreadSensitiveContext
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from imserver.realtime.publish import pushes_after
+
 
 class Lane:
     def __init__(self, index: int) -> None:
@@ -52,9 +54,10 @@ async def on_a_lane() -> AsyncIterator[Lane]:
 
 
 async def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``database_sync_to_async(function)(...)`` on a lane (old connections are closed first)."""
+    """``database_sync_to_async(function)(...)`` on a lane (old connections are closed first);
+    the pushes it commits go out from the event loop when it returns."""
     async with on_a_lane():
-        return await database_sync_to_async(function)(*args, **kwargs)
+        return await pushes_after(database_sync_to_async(function)(*args, **kwargs))
 
 
 def http_on_lanes(app: Callable) -> Callable:

@@ -61,3 +61,25 @@ def test_friend_ids_include_blocked_friends_only(alice, bob, make_user, befriend
     services.friend_block(user=alice, friend_id=dave.pk)
     assert sorted(selectors.friend_ids(alice.pk)) == sorted([bob.pk, carol.pk])
     assert selectors.friend_ids(dave.pk) == []
+
+
+def test_peer_relation_agrees_with_are_friends_and_has_blocked(alice, bob, make_user, befriend):
+    carol = make_user("carol")
+
+    def agrees(user, peer) -> bool:
+        expected = (
+            selectors.are_friends(user.pk, peer.pk),
+            selectors.has_blocked(peer.pk, user.pk),
+        )
+        return selectors.peer_relation(user.pk, peer.pk) == expected
+
+    assert selectors.peer_relation(alice.pk, bob.pk) == (False, False)
+    befriend(alice, bob)
+    assert selectors.peer_relation(alice.pk, bob.pk) == (True, False)
+    services.friend_block(user=bob, friend_id=alice.pk)
+    assert selectors.peer_relation(alice.pk, bob.pk) == (True, True)
+    assert selectors.peer_relation(bob.pk, alice.pk) == (True, False)
+    services.friend_block(user=carol, friend_id=alice.pk)
+    assert selectors.peer_relation(alice.pk, carol.pk) == (False, True)
+    assert all(agrees(u, p) for u in (alice, bob, carol) for p in (alice, bob, carol) if u != p)
+    assert selectors.peer_relation(alice.pk, 10**9) is None

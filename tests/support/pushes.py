@@ -1,6 +1,7 @@
 """Read what ``publish_on_commit`` delivered, from the real channel layer."""
 
 import asyncio
+import json
 from collections.abc import Coroutine
 from typing import Any
 
@@ -41,7 +42,7 @@ class PushRecorder:
                 message = await asyncio.wait_for(self.layer.receive(channel), timeout)
             except TimeoutError:
                 return events
-            events.append(message["event"])
+            events.append(json.loads(message["text"]))
 
     def close(self) -> None:
         for user_id, channel in self.channels.items():
