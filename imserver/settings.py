@@ -101,7 +101,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 # The channel layer may live on another Redis than the cache and presence.
 CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
-if CHANNEL_LAYER_REDIS_URL:
+# "pubsub" (default): Redis pub/sub, one PUBLISH per push and each process reads its pushes as a
+# stream; "lists": channels-redis's list-based layer, which bounds each socket's queue at
+# IM_CHANNEL_CAPACITY but costs several Redis round trips per push (docs/benchmarks).
+IM_CHANNEL_LAYER = env.str("IM_CHANNEL_LAYER", default="pubsub")
+if IM_CHANNEL_LAYER not in ("pubsub", "lists"):
+    raise ImproperlyConfigured('IM_CHANNEL_LAYER must be "pubsub" or "lists"')
+if CHANNEL_LAYER_REDIS_URL and IM_CHANNEL_LAYER == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [CHANNEL_LAYER_REDIS_URL]},
+        }
+    }
+elif CHANNEL_LAYER_REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -19,7 +19,7 @@ def test_cache_is_redis_and_round_trips():
 def test_published_event_crosses_the_redis_channel_layer(
     push_recorder, django_capture_on_commit_callbacks
 ):
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
     push_recorder.listen(7)
     with django_capture_on_commit_callbacks(execute=True):
         publish_on_commit([7], "probe", {"n": 1})

@@ -59,10 +59,31 @@ def test_environment_variables_are_honoured():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "django.db.backends.postgresql imdb channels_redis.core.RedisChannelLayer "
+        "django.db.backends.postgresql imdb channels_redis.pubsub.RedisPubSubChannelLayer "
         "django.core.cache.backends.redis.RedisCache ['chat.example.com', 'api.example.com'] "
         "60.0 False"
     )
+
+
+@pytest.mark.parametrize(
+    ("choice", "backend"),
+    [
+        ("pubsub", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+        ("lists", "channels_redis.core.RedisChannelLayer"),
+        ("carrier-pigeon", None),
+    ],
+)
+def test_the_redis_channel_layer_is_chosen_with_im_channel_layer(choice, backend):
+    result = settings_probe(
+        {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3", "IM_CHANNEL_LAYER": choice},
+        "s.CHANNEL_LAYERS['default']['BACKEND']",
+    )
+    if backend is None:
+        assert result.returncode != 0
+        assert "IM_CHANNEL_LAYER must be" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == backend
 
 
 def test_server_processes_hand_the_gil_over_often():
