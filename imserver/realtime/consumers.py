@@ -22,9 +22,10 @@ from accounts.models import User
 from chat import realtime as chat_frames
 from imserver.api.errors import ErrorCode, invalid_parameter_message
 from imserver.api.exceptions import code_and_message
+from imserver.realtime.fanout import local_sockets
 from imserver.realtime.lanes import run_sync
 from imserver.realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
-from imserver.realtime.publish import push_now, user_group_name
+from imserver.realtime.publish import deferred_pushes, push_now, user_group_name
 from social.selectors import friend_ids
 
 logger = logging.getLogger("imserver.realtime")
@@ -70,6 +71,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
         self.token_version = self.user.token_version
         try:
             await self.channel_layer.group_add(user_group_name(self.user.pk), self.channel_name)
+            await local_sockets().add(self.user.pk, self)
         except Exception:
             logger.exception("joining the push group of user %s failed", self.user.pk)
             self.user = None
@@ -88,6 +90,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             return
         user_id, self.user = self.user.pk, None
+        local_sockets().remove(user_id, self)
         try:
             await self.channel_layer.group_discard(user_group_name(user_id), self.channel_name)
         except Exception:
@@ -141,16 +144,19 @@ class ClientConsumer(AsyncWebsocketConsumer):
 
     async def _on_message(self, data: dict[str, Any]) -> None:
         client_msg_id = data.get("client_msg_id")
-        message = await self._call(chat_frames.send_from_frame, data, client_msg_id=client_msg_id)
-        if message is not None:
-            await self.send_frame(
-                "ack",
-                {
-                    "client_msg_id": message.client_msg_id,
-                    "message_id": message.pk,
-                    "seq": message.seq,
-                },
+        async with deferred_pushes():  # the sender's own sockets get the ack before the message
+            message = await self._call(
+                chat_frames.send_from_frame, data, client_msg_id=client_msg_id
             )
+            if message is not None:
+                await self.send_frame(
+                    "ack",
+                    {
+                        "client_msg_id": message.client_msg_id,
+                        "message_id": message.pk,
+                        "seq": message.seq,
+                    },
+                )
 
     async def _on_read(self, data: dict[str, Any]) -> None:
         await self._call(chat_frames.read_from_frame, data)

@@ -13,13 +13,16 @@ event loop as soon as it returns, in the order they were committed.
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from imserver.realtime.fanout import DIRECT_MAX, FANOUT_GROUP, fanout_message
 
 logger = logging.getLogger("imserver.realtime")
 
@@ -66,12 +69,24 @@ async def pushes_after(call: Awaitable[T]) -> T:
     """Await ``call`` (synchronous code on a lane), then send the pushes it committed.
 
     Sent even when ``call`` raises after a commit. Saves each push two thread hand-offs
-    (lane -> loop -> lane) and keeps the lane free while Redis answers.
+    (lane -> loop -> lane) and keeps the lane free while Redis answers. Inside
+    ``deferred_pushes`` they wait for the end of that block instead.
     """
+    async with deferred_pushes():
+        return await call
+
+
+@asynccontextmanager
+async def deferred_pushes() -> AsyncIterator[None]:
+    """Pushes committed by the lane calls inside this block go out when it ends (e.g. after the
+    ``ack`` of a socket's own message)."""
+    if _pending_pushes.get() is not None:  # an enclosing block sends them
+        yield
+        return
     pending: list[Push] = []
     token = _pending_pushes.set(pending)
     try:
-        return await call
+        yield
     finally:
         _pending_pushes.reset(token)
         for user_ids, message, what in pending:
@@ -108,6 +123,9 @@ FAN_OUT_CONCURRENCY = 32
 
 async def send_to_users(user_ids: list[int], message: dict[str, Any]) -> None:
     layer = get_channel_layer()
+    if len(user_ids) > DIRECT_MAX and message["type"] == PUSH_MESSAGE_TYPE:
+        await layer.group_send(FANOUT_GROUP, fanout_message(user_ids, message["text"]))
+        return
     for start in range(0, len(user_ids), FAN_OUT_CONCURRENCY):
         batch = user_ids[start : start + FAN_OUT_CONCURRENCY]
         await asyncio.gather(*(layer.group_send(user_group_name(uid), message) for uid in batch))

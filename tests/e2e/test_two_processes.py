@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from imserver.realtime.fanout import DIRECT_MAX
 from tests.e2e.conftest import Client
 from tests.support.server import ServerProcess
 
@@ -58,6 +59,29 @@ def test_everything_crosses_between_two_server_processes(cluster):
         assert await bob.next("presence") == {"user_id": alice.id, "online_status": 0}
         await bob.socket.close()
         await carol.socket.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_big_group_message_reaches_members_on_both_processes_once(cluster):
+    one, two = cluster
+    owner = Client(one, "owner")
+    members = [Client(one if n % 2 else two, f"member{n}") for n in range(DIRECT_MAX + 2)]
+    group_id = owner.call("POST", "/group/create", {"group_name": "crowd"})["group_id"]
+    owner.call("POST", "/group/invite", {"group_id": group_id, "user_ids": [m.id for m in members]})
+    connected = members[:2] + members[-2:]  # on both processes
+
+    async def scenario() -> None:
+        for member in connected:
+            await member.connect()
+        owner.call("POST", "/chat/send", {"group_id": group_id, "chat_type": 1, "content": "all"})
+        for member in connected:
+            pushed = await member.next("message")
+            assert (pushed["group_id"], pushed["content"]) == (group_id, "all")
+        for member in connected:
+            with pytest.raises(TimeoutError):  # exactly once
+                await member.next("message", timeout=0.3)
+            await member.socket.close()
 
     asyncio.run(scenario())
 

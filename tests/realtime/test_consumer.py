@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import services as account_services
 from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
 from groups import services as group_services
+from imserver.realtime.fanout import DIRECT_MAX
 from imserver.realtime.presence import online_user_ids
 from social import services as social_services
 
@@ -219,6 +220,36 @@ async def test_group_fan_out_reaches_every_member_socket(make_user, open_socket)
             "group",
             group.pk,
         )
+
+
+async def test_a_big_group_is_fanned_out_once_per_process_to_exactly_its_members(
+    make_user, open_socket
+):
+    owner = await make(make_user)("owner")
+    members = [await make(make_user)(f"m{n}") for n in range(DIRECT_MAX + 3)]
+    outsider = await make(make_user)("outsider")
+    group = await make(group_services.group_create)(owner=owner, name="crowd")
+    await make(group_services.group_invite)(
+        user=owner, group_id=group.pk, user_ids=[m.pk for m in members]
+    )
+    leaver = members.pop()
+    await make(group_services.group_leave)(user=leaver, group_id=group.pk)
+    member_sockets = [(await open_socket(m))[1] for m in members[:3]]
+    member_sockets.append((await open_socket(members[0]))[1])  # a second device
+    _c, leaver_socket = await open_socket(leaver)
+    _c, outsider_socket = await open_socket(outsider)
+    _c, owner_socket = await open_socket(owner)
+
+    await owner_socket.send(
+        {"type": "message", "data": {"group_id": group.pk, "chat_type": 1, "content": "crowd"}}
+    )
+    ack = await owner_socket.receive_type("ack")
+    assert (await owner_socket.receive_type("message"))["message_id"] == ack["message_id"]
+    for socket in member_sockets:
+        frames = [f for f in await socket.drain() if f["type"] == "message"]
+        assert [f["data"]["message_id"] for f in frames] == [ack["message_id"]]
+    for socket in (leaver_socket, outsider_socket):
+        assert [f for f in await socket.drain() if f["type"] == "message"] == []
 
 
 async def test_presence_edges_and_friend_list(pair, open_socket, client_for):

@@ -1,0 +1,104 @@
+"""Pushes to many users at once: one channel-layer message per process, not one per user.
+
+A group message to 500 members sent user by user is 500 channel-layer sends and 500 receives
+(docs/benchmarks). Instead, a push with more than ``DIRECT_MAX`` recipients goes once to the
+``im.fanout`` group, which one listener per server process (per event loop) has joined; the
+message carries the recipients' ids and the frame text, and each process hands the text to the
+sockets of those users that it holds itself. The recipients were computed when the push was
+committed (a group's members under the conversation's row lock), so no membership has to be
+mirrored into the channel layer, and a member who has just left gets nothing.
+"""
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger("imserver.realtime")
+
+FANOUT_GROUP = "im.fanout"
+FANOUT_MESSAGE_TYPE = "fanout"
+# Up to this many recipients a push goes to each user's own group (no process sees what is
+# not for its sockets); above it, once to every process.
+DIRECT_MAX = 8
+
+
+class Socket(Protocol):
+    async def send(self, text_data: str | None = None) -> None: ...
+
+
+class LocalSockets:
+    """The open sockets of one event loop by user, and the listener of ``im.fanout``.
+
+    The listener runs while the loop has sockets; the first socket starts it (and fails to
+    connect if the channel layer is down), the last one to leave stops it.
+    """
+
+    def __init__(self) -> None:
+        self.by_user: dict[int, set[Socket]] = {}
+        self.listener: asyncio.Task | None = None
+        self.lock = asyncio.Lock()
+
+    async def add(self, user_id: int, socket: Socket) -> None:
+        async with self.lock:
+            if self.listener is None:
+                layer = get_channel_layer()
+                channel = await layer.new_channel("fanout.")
+                await layer.group_add(FANOUT_GROUP, channel)
+                self.listener = asyncio.create_task(self._listen(layer, channel))
+            self.by_user.setdefault(user_id, set()).add(socket)
+
+    def remove(self, user_id: int, socket: Socket) -> None:
+        sockets = self.by_user.get(user_id)
+        if sockets is not None:
+            sockets.discard(socket)
+            if not sockets:
+                del self.by_user[user_id]
+        if not self.by_user and self.listener is not None:
+            self.listener.cancel()
+            self.listener = None
+
+    async def _listen(self, layer: Any, channel: str) -> None:
+        try:
+            while True:
+                try:
+                    message = await layer.receive(channel)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the "lists" layer while Redis is down; it reconnects
+                    logger.exception("receiving fan-out pushes failed")
+                    await asyncio.sleep(1)
+                    continue
+                await self.deliver(message["user_ids"], message["text"])
+        finally:
+            try:
+                await layer.group_discard(FANOUT_GROUP, channel)
+            except Exception:  # the layer may be down or the loop closing
+                logger.debug("leaving %s failed", FANOUT_GROUP, exc_info=True)
+
+    async def deliver(self, user_ids: list[int], text: str) -> None:
+        for user_id in user_ids:
+            for socket in list(self.by_user.get(user_id, ())):
+                try:
+                    await socket.send(text_data=text)
+                except Exception:  # a socket closing right now; the others still get it
+                    logger.debug("push to a closing socket of user %s failed", user_id)
+
+
+_by_loop: dict[asyncio.AbstractEventLoop, LocalSockets] = {}
+
+
+def local_sockets() -> LocalSockets:
+    """This event loop's registry (tests run several loops in one process)."""
+    loop = asyncio.get_running_loop()
+    registry = _by_loop.get(loop)
+    if registry is None:
+        for old in [old for old in _by_loop if old.is_closed()]:
+            del _by_loop[old]
+        registry = _by_loop[loop] = LocalSockets()
+    return registry
+
+
+def fanout_message(user_ids: list[int], text: str) -> dict[str, Any]:
+    return {"type": FANOUT_MESSAGE_TYPE, "user_ids": user_ids, "text": text}
