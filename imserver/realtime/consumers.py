@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
@@ -59,6 +60,15 @@ def _frame_too_big(raw: str | bytes) -> bool:
 class ClientConsumer(AsyncWebsocketConsumer):
     user: User | None = None
     watcher: asyncio.Task | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its ``aclose_old_connections()`` before every frame and
+        every push: a thread hand-off each time, for nothing here, since this consumer touches
+        the database only through ``run_sync``, which closes old connections on its lane."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.user = self.scope.get("user")
