@@ -5,12 +5,12 @@ from typing import Any
 from accounts.models import User
 from chat import selectors, services
 from chat.models import Message
-from chat.serializers import ConversationTargetSerializer, SendMessageInputSerializer
+from chat.serializers import ConversationTargetSerializer, send_input
 from imserver.api.validation import validated
 
 
 def send_from_frame(user: User, data: dict[str, Any]) -> Message:
-    return services.message_send(sender=user, **validated(SendMessageInputSerializer, data))
+    return services.message_send(sender=user, **send_input(data))
 
 
 def read_from_frame(user: User, data: dict[str, Any]) -> int:

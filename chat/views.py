@@ -22,6 +22,7 @@ from chat.serializers import (
     HistoryQuerySerializer,
     MessageIdSerializer,
     SendMessageInputSerializer,
+    send_input,
 )
 from imserver.api.schema import responses
 from imserver.api.validation import validated
@@ -34,7 +35,7 @@ class MessageViewSet(viewsets.ViewSet):
         responses=responses(ChatMessageSerializer, 403, 404),
     )
     def send(self, request: Request) -> Response:
-        data = validated(SendMessageInputSerializer, request.data)
+        data = send_input(request.data)
         return Response(message_data(services.message_send(sender=request.user, **data)))
 
     @extend_schema(
