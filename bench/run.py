@@ -112,8 +112,8 @@ async def close_sockets(sockets: list[Socket]) -> None:
 
 @contextlib.contextmanager
 def cpu_cost(stack: Stack, result_holder: dict, key: str, count_field: str = "messages"):
-    """Adds ``cpu_ms_per_message`` (server workers, PostgreSQL, Redis) to ``result_holder[key]``:
-    where the machine's two cores went during the scenario."""
+    """Adds ``cpu_ms_per_message`` (server workers, PostgreSQL, Redis, and this load generator)
+    to ``result_holder[key]``: where the machine's two cores went during the scenario."""
     before = stack.cpu_by_component()
     yield
     after = stack.cpu_by_component()
@@ -174,15 +174,16 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
                 )
         if "3" in wanted:
             print("  3: open-loop latency", flush=True)
-            results["3_open_loop_latency"] = await open_loop(
-                api,
-                run,
-                senders,
-                {"to_user_id": receiver.id, "chat_type": 0},
-                [rx],
-                rate=config["rate"],
-                count=config["rate_messages"],
-            )
+            with cpu_cost(stack, results, "3_open_loop_latency"):
+                results["3_open_loop_latency"] = await open_loop(
+                    api,
+                    run,
+                    senders,
+                    {"to_user_id": receiver.id, "chat_type": 0},
+                    [rx],
+                    rate=config["rate"],
+                    count=config["rate_messages"],
+                )
         if "4" in wanted:
             print("  4: group fan-out", flush=True)
             owner, members = users[0], users[1 : config["group_size"]]
@@ -202,15 +203,16 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
             socket_of.update(zip((m.id for m in missing), member_sockets, strict=True))
             listeners = [socket_of[u.id] for u in [owner, *members]]
             await asyncio.sleep(1)
-            results["4_group_fan_out"] = await open_loop(
-                api,
-                run,
-                [owner],
-                {"group_id": group_id, "chat_type": 1},
-                listeners,
-                rate=config["group_rate"],
-                count=config["group_messages"],
-            )
+            with cpu_cost(stack, results, "4_group_fan_out"):
+                results["4_group_fan_out"] = await open_loop(
+                    api,
+                    run,
+                    [owner],
+                    {"group_id": group_id, "chat_type": 1},
+                    listeners,
+                    rate=config["group_rate"],
+                    count=config["group_messages"],
+                )
         await close_sockets(live)
         live.clear()
         if "5" in wanted:

@@ -205,7 +205,11 @@ class Stack:
                 services["postgres"] += _process_cpu_seconds(int(entry.name))
             elif name.startswith("redis-server"):
                 services["redis"] += _process_cpu_seconds(int(entry.name))
-        return {"server": self.cpu_seconds(), **services}
+        return {
+            "server": self.cpu_seconds(),
+            **services,
+            "load_generator": _process_cpu_seconds(os.getpid()),
+        }
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -181,6 +181,17 @@ def test_token_of_a_deleted_user_is_40001(make_user, client_for):
     assert client.get("/user/profile").json()["code"] == 40001
 
 
+def test_token_of_an_inactive_user_or_without_a_user_id_is_40001(api_client, make_user, client_for):
+    user = make_user("alice")
+    client = client_for(user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get("/user/profile").json()["code"] == 40001
+    token = AccessToken.for_user(make_user("bob"))
+    del token["user_id"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/user/profile").json()["code"] == 40001
+
+
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer not-a-jwt", "Token abc", "Bearer a.b.c"])
 def test_missing_or_invalid_access_token_is_40001(api_client, header):
     if header:
