@@ -90,7 +90,10 @@ def insert_message(message: Message) -> int | None:
             ],
         )
         row = cursor.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    message._state.adding, message._state.db = False, connection.alias  # as if saved
+    return row[0]
 
 
 def set_last_message(*, conversation_id: int, message_id: int) -> None:

@@ -95,9 +95,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
         "DB_CONNECT_TIMEOUT_S", default=5
     )
-    DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
-        "DB_SERVER_SIDE_BINDING", default=False
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache ---------------------------------------------------------
