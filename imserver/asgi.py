@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP to Django, WebSocket ``/ws`` to the client consumer (CONTRACT 7)."""
 
+import gc
 import os
 import sys
 
@@ -23,6 +24,14 @@ django_asgi_app = OneHopASGIHandler()
 # The event loop (sockets, pushes) waits for the GIL behind the lane threads; at Python's
 # default 5 ms a push took up to seconds to get through under load (docs/benchmarks).
 sys.setswitchinterval(settings.IM_GIL_SWITCH_MS / 1000)
+
+if settings.IM_GC_GEN0_THRESHOLD:
+    # Everything loaded so far (Django, models, URL conf) lives as long as the process: no
+    # collection needs to scan it again. Young collections then run less often; under load
+    # the default (every 700 allocations) showed as latency spikes (docs/benchmarks).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(settings.IM_GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
 
 application = ProtocolTypeRouter(
     {
