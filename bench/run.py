@@ -5,7 +5,8 @@ Settings (environment): ``DATABASE_URL`` / ``REDIS_URL`` (PostgreSQL + Redis, el
 in-memory layer), ``BENCH_WORKERS`` (daphne processes; default 2 with Redis, else 1),
 ``BENCH_LABEL`` (output name, default ``latest``), ``BENCH_OUT`` (default ``docs/benchmarks``),
 ``BENCH_SCENARIOS`` (e.g. ``1,2,3``), ``BENCH_IDLE`` (idle sockets, default 10000),
-``BENCH_PROFILE=1`` (py-spy profiles of the workers during scenarios 1 and 2).
+``BENCH_PROFILE=1`` (py-spy profiles of the workers during scenarios 1, 2 and 4;
+``BENCH_PROFILE_GIL=1`` samples only the thread holding the GIL).
 """
 
 import asyncio
@@ -203,7 +204,10 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
             socket_of.update(zip((m.id for m in missing), member_sockets, strict=True))
             listeners = [socket_of[u.id] for u in [owner, *members]]
             await asyncio.sleep(1)
-            with cpu_cost(stack, results, "4_group_fan_out"):
+            profiled = profile.record(
+                stack, out_dir, f"{config['label']}-profile-fanout", config["profile"]
+            )
+            with profiled, cpu_cost(stack, results, "4_group_fan_out"):
                 results["4_group_fan_out"] = await open_loop(
                     api,
                     run,

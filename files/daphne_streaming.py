@@ -130,9 +130,12 @@ class _SendGate:
 
 async def _handle_reply(self: Any, protocol: Any, message: dict) -> None:
     """daphne.server.Server.handle_reply, waiting while a streamed body's client lags behind."""
+    if message.get("type") != "http.response.body":  # every WebSocket frame: straight through
+        await _original_handle_reply(self, protocol, message)
+        return
     from daphne.http_protocol import WebRequest
 
-    is_body = isinstance(protocol, WebRequest) and message.get("type") == "http.response.body"
+    is_body = isinstance(protocol, WebRequest)
     more_body = bool(message.get("more_body", False))
     if is_body and not more_body:
         gate = protocol.__dict__.pop("_im_send_gate", None)
