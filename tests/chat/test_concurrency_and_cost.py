@@ -67,24 +67,30 @@ def test_concurrent_senders_get_gap_free_unique_seq(actor, make_group):
     }
 
 
-@pytest.mark.requires_postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicates_of_one_client_msg_id_store_one_message(actor, befriend):
-    a, b = actor("alice"), actor("bob")
-    befriend(a, b)
-    sender = User.objects.get(pk=a.id)
+@pytest.fixture
+def alice_sends_to_bob(actor, befriend) -> Callable[..., Message]:
+    """A private text message from alice to her friend bob, through the service."""
+    alice, bob = actor("alice"), actor("bob")
+    befriend(alice, bob)
+    sender = User.objects.get(pk=alice.id)
 
-    def work(index: int) -> int:
+    def send(content: str, client_msg_id: str | None = None) -> Message:
         return services.message_send(
             sender=sender,
             chat_type=ChatType.PRIVATE,
-            target_id=b.id,
+            target_id=bob.id,
             type=0,
-            content="retry storm",
-            client_msg_id="same-id",
-        ).pk
+            content=content,
+            client_msg_id=client_msg_id,
+        )
 
-    ids = run_in_threads(20, work)
+    return send
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_of_one_client_msg_id_store_one_message(alice_sends_to_bob):
+    ids = run_in_threads(20, lambda _index: alice_sends_to_bob("retry storm", "same-id").pk)
     assert len(set(ids)) == 1
     assert Message.objects.count() == 1
     assert Message.objects.get().seq == 1
@@ -108,19 +114,10 @@ def test_a_group_send_costs_the_same_queries_at_3_and_300_members(actor, make_us
 
 
 @pytest.mark.django_db
-def test_a_private_send_is_five_statements(actor, befriend):
-    a, b = actor("alice"), actor("bob")
-    befriend(a, b)
-    sender = User.objects.get(pk=a.id)
-
-    def send(content: str) -> Message:
-        return services.message_send(
-            sender=sender, chat_type=ChatType.PRIVATE, target_id=b.id, type=0, content=content
-        )
-
-    send("creates the conversation")
+def test_a_private_send_is_five_statements(alice_sends_to_bob):
+    alice_sends_to_bob("creates the conversation")
     with CaptureQueriesContext(connection) as captured:
-        send("counted")
+        alice_sends_to_bob("counted")
     statements = [
         query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]
     ]
@@ -129,22 +126,8 @@ def test_a_private_send_is_five_statements(actor, befriend):
 
 
 @pytest.mark.django_db
-def test_a_repeated_client_msg_id_leaves_no_gap_in_seq(actor, befriend):
-    a, b = actor("alice"), actor("bob")
-    befriend(a, b)
-    sender = User.objects.get(pk=a.id)
-
-    def send(content: str, client_msg_id: str) -> Message:
-        return services.message_send(
-            sender=sender,
-            chat_type=ChatType.PRIVATE,
-            target_id=b.id,
-            type=0,
-            content=content,
-            client_msg_id=client_msg_id,
-        )
-
-    first = send("one", "c-1")
-    assert send("one again", "c-1").pk == first.pk
-    assert send("two", "c-2").seq == first.seq + 1
+def test_a_repeated_client_msg_id_leaves_no_gap_in_seq(alice_sends_to_bob):
+    first = alice_sends_to_bob("one", "c-1")
+    assert alice_sends_to_bob("one again", "c-1").pk == first.pk
+    assert alice_sends_to_bob("two", "c-2").seq == first.seq + 1
     assert Message.objects.get(pk=first.pk).conversation.last_seq == first.seq + 1
