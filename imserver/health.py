@@ -42,7 +42,7 @@ async def _channel_layer_round_trip() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel("healthz.")
+    channel = await layer.new_channel()  # the default prefix: see realtime/fanout.py
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "healthz.probe", "token": token})
     message = await layer.receive(channel)

@@ -44,7 +44,10 @@ class LocalSockets:
         async with self.lock:
             if self.listener is None:
                 layer = get_channel_layer()
-                channel = await layer.new_channel("fanout.")
+                # The default prefix: channels-redis's list layer reads all of a process's
+                # channels with one pop on one key, and a channel of another prefix would wait
+                # behind it (pushes to the sockets were held back up to 5 s).
+                channel = await layer.new_channel()
                 await layer.group_add(FANOUT_GROUP, channel)
                 self.listener = asyncio.create_task(self._listen(layer, channel))
             self.by_user.setdefault(user_id, set()).add(socket)
@@ -66,7 +69,13 @@ class LocalSockets:
                     message = await layer.receive(channel)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # the "lists" layer while Redis is down; it reconnects
+                except Exception:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        # Stopped: redis-py turns a cancellation inside its reads into its own
+                        # TimeoutError, which must not keep this loop going.
+                        raise asyncio.CancelledError from None
+                    # The "lists" layer while Redis is down; it reconnects.
                     logger.exception("receiving fan-out pushes failed")
                     await asyncio.sleep(1)
                     continue

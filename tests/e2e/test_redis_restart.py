@@ -75,6 +75,7 @@ def test_pushes_resume_after_the_channel_layer_redis_restarts(tmp_path):
         tmp_path,
         REDIS_URL=os.environ["REDIS_URL"],
         CHANNEL_LAYER_REDIS_URL=f"redis://127.0.0.1:{layer_redis.port}/0",
+        IM_CHANNEL_LAYER="pubsub",  # the "lists" layer closes sockets (1011) when Redis goes
         IM_REQUIRE_FRIENDSHIP="0",
     )
     server.start()

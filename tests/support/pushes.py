@@ -26,7 +26,7 @@ class PushRecorder:
         self.inboxes: dict[int, list[dict[str, Any]]] = {}
         self.collectors: list[asyncio.Task] = []
         # Pushes to many users travel once per process (imserver/realtime/fanout.py).
-        self.fanout_channel = self._run(self.layer.new_channel("fanout."))
+        self.fanout_channel = self._run(self.layer.new_channel())
         self._run(self.layer.group_add(FANOUT_GROUP, self.fanout_channel))
         self.fanned_out: list[dict[str, Any]] = []
         self.fanned_out_for: dict[int, list[dict[str, Any]]] = {}
