@@ -112,14 +112,16 @@ class ChatPage:
         return [int(el.get_attribute("data-seq")) for el in self.messages()]
 
     def message_with_text(self, text: str) -> WebElement:
-        def find():
-            for el in self.messages():
-                body = self.first(css("message-text"), el)
-                if body is not None and body.text == text:
-                    return el
-            return None
+        return self.wait(lambda: self.message_now(text), message=f"no message {text!r}")
 
-        return self.wait(find, message=f"no message {text!r}")
+    def message_now(self, text: str) -> WebElement | None:
+        """The message showing ``text`` as it is drawn now (a message whose flags change, e.g.
+        when it is read, is drawn anew: an element found earlier goes stale)."""
+        for el in self.messages():
+            body = self.first(css("message-text"), el)
+            if body is not None and body.text == text:
+                return el
+        return None
 
     def type(self, text: str) -> None:
         self.find(css("composer-input")).send_keys(text)

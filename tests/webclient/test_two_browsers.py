@@ -46,11 +46,15 @@ def test_two_users_befriend_chat_type_read_send_an_image_and_recall(im_server, b
     bob.wait(lambda: indicator.is_displayed() and "Alice is typing" in indicator.text)
     alice.type("b!")
     alice.click(css("composer-send"))
-    mine = alice.message_with_text("Hello Bob!")
+    alice.message_with_text("Hello Bob!")
     bob.message_with_text("Hello Bob!")
 
     # Bob is looking at the conversation, so he reads it: Alice sees the receipt.
-    alice.wait(lambda: alice.first(css("read-receipt"), mine) is not None)
+    def receipt_on_mine() -> bool:
+        mine = alice.message_now("Hello Bob!")
+        return mine is not None and alice.first(css("read-receipt"), mine) is not None
+
+    alice.wait(receipt_on_mine, message="no read receipt on Alice's message")
 
     # Bob answers; Alice gets it live.
     bob.send("Hi Alice, welcome!")
