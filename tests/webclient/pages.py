@@ -38,7 +38,16 @@ class ChatPage:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def click(self, css: str) -> None:
-        self.find(css).click()
+        """Click what ``css`` finds now; found again if it is redrawn in between."""
+
+        def clicked() -> bool:
+            element = self.first(css)
+            if element is None:
+                return False
+            element.click()  # a stale element raises, and the wait tries again
+            return True
+
+        self.wait(clicked, message=f"nothing to click at {css}")
 
     # --- screens ----------------------------------------------------------------------------
     def open(self) -> "ChatPage":
@@ -85,16 +94,16 @@ class ChatPage:
 
     def add_friend(self, username: str) -> int:
         self.search(username)
-        row = self.find(css("search-user", f'[data-username="{username}"]'))
-        user_id = int(row.get_attribute("data-user-id"))
-        row.find_element(By.CSS_SELECTOR, css("add-friend")).click()
+        row = css("search-user", f'[data-username="{username}"]')
+        user_id = int(self.find(row).get_attribute("data-user-id"))
+        self.click(f"{row} {css('add-friend')}")
         self.wait(lambda: "Friend request sent" in self.find(css("toast")).text)
         return user_id
 
     def open_friend_chat(self, user_id: int) -> None:
         self.tab("contacts")
-        row = self.find(css("friend", f'[data-user-id="{user_id}"]'))
-        row.find_element(By.CSS_SELECTOR, css("friend-chat")).click()
+        # The friend list is redrawn on presence changes: clicked where the row is now.
+        self.click(css("friend", f'[data-user-id="{user_id}"] ') + css("friend-chat"))
         self.find(css("composer-input"))
 
     # --- chat -------------------------------------------------------------------------------

@@ -46,9 +46,10 @@ def test_a_dropped_socket_reconnects_and_loses_nothing(im_server, browser, proxy
     bob.login("bob")
 
     # The unread badge, then the newest page, then the older page on scrolling up.
-    row = alice.find(css("conversation", f'[data-key="0:{bob_id}"]'))
-    alice.wait(lambda: alice.first(css("unread-badge"), row).text == "25")
-    row.click()
+    # The list is redrawn when presence changes: the row is looked up as it is now.
+    row = css("conversation", f'[data-key="0:{bob_id}"]')
+    alice.wait(lambda: alice.find(f"{row} {css('unread-badge')}").text == "25")
+    alice.click(row)
     alice.wait(lambda: alice.seqs() == list(range(6, 26)))
     alice.driver.execute_script(
         "document.querySelector('[data-testid=message-list]').scrollTop = 0"
@@ -57,7 +58,7 @@ def test_a_dropped_socket_reconnects_and_loses_nothing(im_server, browser, proxy
     alice.find(css("history-start"))
     alice.wait(lambda: alice.first(css("unread-badge")) is None)
 
-    bob.find(css("conversation", f'[data-key="0:{alice_id}"]')).click()
+    bob.click(css("conversation", f'[data-key="0:{alice_id}"]'))
     bob.message_with_text("old 25")
     bob.send("before the outage")
     alice.message_with_text("before the outage")

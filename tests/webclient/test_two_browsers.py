@@ -6,7 +6,6 @@ Set ``IM_WEBCLIENT_SCREENSHOTS=docs/screenshots`` to (re)write the README screen
 import os
 
 import pytest
-from selenium.webdriver.common.by import By
 
 from tests.webclient.pages import ChatPage, css, write_png
 
@@ -28,9 +27,9 @@ def test_two_users_befriend_chat_type_read_send_an_image_and_recall(im_server, b
     bob_id = alice.add_friend("bob")
     bob.wait(lambda: bob.first(css("tab-notices-badge")) is not None)
     bob.tab("notices")
-    request = bob.find(css("friend-request", '[data-status="1"]'))
-    alice_id = int(request.get_attribute("data-from-user-id"))
-    request.find_element(By.CSS_SELECTOR, css("accept-request")).click()
+    pending_request = css("friend-request", '[data-status="1"]')
+    alice_id = int(bob.find(pending_request).get_attribute("data-from-user-id"))
+    bob.click(f"{pending_request} {css('accept-request')}")
     bob.find(css("friend-request", '[data-status="2"]'))
 
     # Alice learns of the acceptance live: Bob appears in her friends, online.
@@ -79,7 +78,8 @@ def test_two_users_befriend_chat_type_read_send_an_image_and_recall(im_server, b
     seq = oops.get_attribute("data-seq")
     bob.message_with_text("this was a mistake")
     bob.screenshot(SCREENSHOTS, "chat.png")
-    oops.find_element(By.CSS_SELECTOR, css("recall")).click()
+    # Drawn anew when Bob reads it: clicked where it is now, not through ``oops``.
+    alice.click(css("message", f'[data-seq="{seq}"] ') + css("recall"))
     recalled = css("message", f'[data-seq="{seq}"][data-status="2"] ') + css("recalled")
     bob.find(recalled)
     alice.find(recalled)
@@ -88,9 +88,7 @@ def test_two_users_befriend_chat_type_read_send_an_image_and_recall(im_server, b
 
     # Bob's conversation list shows Alice with the recalled preview and her presence.
     bob.tab("chats")
-    row = bob.find(css("conversation", f'[data-key="0:{alice_id}"]'))
-    bob.wait(
-        lambda: row.find_element(By.CSS_SELECTOR, css("conversation-preview")).text == "[Recalled]"
-    )
-    assert row.find_element(By.CSS_SELECTOR, css("presence")).get_attribute("data-online") == "1"
+    row = css("conversation", f'[data-key="0:{alice_id}"] ')
+    bob.wait(lambda: bob.find(row + css("conversation-preview")).text == "[Recalled]")
+    bob.wait(lambda: bob.find(row + css("presence")).get_attribute("data-online") == "1")
     bob.screenshot(SCREENSHOTS, "conversations.png")
