@@ -6,7 +6,6 @@ function or anything it calls) and self (the function's own code).
 """
 
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
@@ -22,7 +21,7 @@ def _py_spy() -> str | None:
 
 
 @contextlib.contextmanager
-def record(stack, out_dir: Path, name: str, enabled: bool) -> Iterator[None]:
+def record(stack, out_dir: Path, name: str, enabled: bool, gil: bool = False) -> Iterator[None]:
     tool = _py_spy() if enabled else None
     if not tool:
         yield
@@ -46,7 +45,7 @@ def record(stack, out_dir: Path, name: str, enabled: bool) -> Iterator[None]:
                 "--duration",
                 "600",
                 "--nonblocking",
-                *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") == "1" else []),
+                *(["--gil"] if gil else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -53,6 +53,7 @@ def config_from_env() -> dict:
         "scenarios": os.environ.get("BENCH_SCENARIOS", "1,2,3,4,5"),
         "label": os.environ.get("BENCH_LABEL", "latest"),
         "profile": os.environ.get("BENCH_PROFILE", "") == "1",
+        "profile_gil": os.environ.get("BENCH_PROFILE_GIL", "") == "1",
     }
 
 
@@ -127,6 +128,10 @@ def cpu_cost(stack: Stack, result_holder: dict, key: str, count_field: str = "me
 
 
 async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
+    def profiled_as(kind: str) -> contextlib.AbstractContextManager:
+        name = f"{config['label']}-profile-{kind}"
+        return profile.record(stack, out_dir, name, config["profile"], gil=config["profile_gil"])
+
     wanted = set(config["scenarios"].split(","))
     api = Api(stack.base_url)
     run = Run()
@@ -149,10 +154,7 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
 
         if "1" in wanted:
             print("  1: REST throughput", flush=True)
-            profiled = profile.record(
-                stack, out_dir, f"{config['label']}-profile-rest", config["profile"]
-            )
-            with profiled, cpu_cost(stack, results, "1_rest_throughput"):
+            with profiled_as("rest"), cpu_cost(stack, results, "1_rest_throughput"):
                 results["1_rest_throughput"] = await rest_throughput(
                     api, run, senders, receiver, rx, total=config["messages"]
                 )
@@ -161,10 +163,7 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
             sender_sockets = await open_sockets(stack, senders)
             live.extend(sender_sockets)
             socket_of.update(zip((s.id for s in senders), sender_sockets, strict=True))
-            profiled = profile.record(
-                stack, out_dir, f"{config['label']}-profile-ws", config["profile"]
-            )
-            with profiled, cpu_cost(stack, results, "2_ws_throughput"):
+            with profiled_as("ws"), cpu_cost(stack, results, "2_ws_throughput"):
                 results["2_ws_throughput"] = await ws_throughput(
                     run,
                     list(zip(senders, sender_sockets, strict=True)),
@@ -204,10 +203,7 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
             socket_of.update(zip((m.id for m in missing), member_sockets, strict=True))
             listeners = [socket_of[u.id] for u in [owner, *members]]
             await asyncio.sleep(1)
-            profiled = profile.record(
-                stack, out_dir, f"{config['label']}-profile-fanout", config["profile"]
-            )
-            with profiled, cpu_cost(stack, results, "4_group_fan_out"):
+            with profiled_as("fanout"), cpu_cost(stack, results, "4_group_fan_out"):
                 results["4_group_fan_out"] = await open_loop(
                     api,
                     run,

@@ -31,9 +31,13 @@ def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def _private_peer(user: User, target_id: int) -> User:
+def _refuse_myself(user: User, target_id: int) -> None:
     if target_id == user.pk:
         raise bad_request(_("you cannot chat with yourself"))
+
+
+def _private_peer(user: User, target_id: int) -> User:
+    _refuse_myself(user, target_id)
     peer = User.objects.filter(pk=target_id).first()
     if peer is None:
         raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
@@ -43,8 +47,7 @@ def _private_peer(user: User, target_id: int) -> User:
 def _private_peer_i_may_message(user: User, target_id: int) -> int:
     """Friendship (unless turned off) and no block by the peer, asked in one query; either
     refusal is 40003. Returns the peer's id."""
-    if target_id == user.pk:
-        raise bad_request(_("you cannot chat with yourself"))
+    _refuse_myself(user, target_id)
     relation = peer_relation(user.pk, target_id)
     if relation is None:
         raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
@@ -79,25 +82,25 @@ def _group_conversation(group_id: int, *, create: bool) -> Conversation | None:
 
 @dataclass(frozen=True)
 class SendTarget:
-    """Where a message goes, once every permission rule of CONTRACT 6 has passed."""
+    """Where a message goes, once every permission rule of CONTRACT 6 has passed: a private
+    pair (lower user id first) and the peer, or a group."""
 
-    chat_type: int
-    target_id: int
-    pair: tuple[int, int] | None = None  # private: (lower user id, higher user id)
-    peer_id: int | None = None  # private: the other user
+    pair: tuple[int, int] | None = None
+    peer_id: int | None = None
+    group_id: int | None = None
 
     def conversation(self) -> Conversation:
         """The conversation, created when this is its first message."""
         if self.pair is not None:
             return _private_conversation(*self.pair, create=True)
-        return _group_conversation(self.target_id, create=True)
+        return _group_conversation(self.group_id, create=True)
 
 
 def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
     """Check that ``sender`` may send there now (one query) without loading the conversation."""
     if chat_type == ChatType.PRIVATE:
         peer_id = _private_peer_i_may_message(sender, target_id)
-        return SendTarget(chat_type, target_id, pair=_pair(sender.pk, peer_id), peer_id=peer_id)
+        return SendTarget(pair=_pair(sender.pk, peer_id), peer_id=peer_id)
     member = membership_require(group_id=target_id, user_id=sender.pk)
     remaining = member.mute_remaining_seconds()
     if remaining:
@@ -106,7 +109,7 @@ def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
             gettext("You are muted in this group for another %(seconds)d seconds")
             % {"seconds": remaining},
         )
-    return SendTarget(chat_type, target_id)
+    return SendTarget(group_id=target_id)
 
 
 def conversation_for_reader(

@@ -55,7 +55,7 @@ def message_send(
     message = Message(
         sender=sender,
         to_user_id=target.peer_id,
-        group_id=target_id if chat_type == ChatType.GROUP else None,
+        group_id=target.group_id,
         type=type,
         content=str(file.pk) if file is not None else content,
         file=file,
@@ -86,14 +86,10 @@ def _first_with_client_id(sender: User, client_msg_id: str | None) -> Message | 
 def _store(message: Message, target: selectors.SendTarget) -> None:
     """Claim the next ``seq`` under the conversation's row lock, insert, move read positions."""
     now = message.created_at
-    claim = store.claim_seq(
-        chat_type=target.chat_type, pair=target.pair, group_id=target.target_id, now=now
-    )
+    claim = store.claim_seq(pair=target.pair, group_id=target.group_id, now=now)
     if claim is None:  # the first message: create the conversation, then claim as usual
         target.conversation()
-        claim = store.claim_seq(
-            chat_type=target.chat_type, pair=target.pair, group_id=target.target_id, now=now
-        )
+        claim = store.claim_seq(pair=target.pair, group_id=target.group_id, now=now)
         assert claim is not None
     message.conversation_id, message.seq = claim
     message.pk = store.insert_message(message)
@@ -106,11 +102,11 @@ def _store(message: Message, target: selectors.SendTarget) -> None:
         conversation_id=message.conversation_id,
         sender_id=message.sender_id,
         seq=message.seq,
-        sender_clear_seq=message.seq - 1 if target.pair is None else 0,
+        sender_clear_seq=0 if target.pair else message.seq - 1,
         peer_id=target.peer_id,
         now=now,
     )
-    recipients = list(target.pair) if target.pair else member_user_ids(target.target_id)
+    recipients = list(target.pair) if target.pair else member_user_ids(target.group_id)
     publish_on_commit(recipients, "message", message_push_data(message))
 
 

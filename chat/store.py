@@ -56,13 +56,12 @@ def _db_time(moment: datetime) -> object:
 
 
 def claim_seq(
-    *, chat_type: int, pair: tuple[int, int] | None, group_id: int | None, now: datetime
+    *, pair: tuple[int, int] | None, group_id: int | None, now: datetime
 ) -> tuple[int, int] | None:
-    """Lock the conversation and take its next ``seq``: ``(conversation_id, seq)``, or None
-    when the conversation does not exist yet."""
+    """Lock the private (``pair``) or group conversation and take its next ``seq``:
+    ``(conversation_id, seq)``, or None when the conversation does not exist yet."""
     with connection.cursor() as cursor:
-        if chat_type == ChatType.PRIVATE:
-            assert pair is not None
+        if pair is not None:
             cursor.execute(_CLAIM_PRIVATE, [_db_time(now), pair[0], pair[1]])
         else:
             cursor.execute(_CLAIM_GROUP, [_db_time(now), group_id])

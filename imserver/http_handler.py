@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
 
-from imserver.realtime.publish import pushes_after
+from imserver.realtime.publish import deferred_pushes
 
 
 class OneHopASGIHandler(ASGIHandler):
@@ -22,4 +22,5 @@ class OneHopASGIHandler(ASGIHandler):
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         # BaseHandler.get_response: the chain, the request's closers, the 4xx/5xx log line.
         # The pushes the request commits go out from the loop before the answer does.
-        return await pushes_after(sync_to_async(self.get_response, thread_sensitive=True)(request))
+        async with deferred_pushes():
+            return await sync_to_async(self.get_response, thread_sensitive=True)(request)

@@ -1,6 +1,7 @@
 """publish_on_commit delivers after commit, never on rollback, and survives a dead layer."""
 
 import asyncio
+import contextvars
 import json
 
 import pytest
@@ -8,7 +9,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from imserver.realtime.lanes import run_sync
-from imserver.realtime.publish import publish_on_commit, user_group_name
+from imserver.realtime.publish import deferred_pushes, publish_on_commit, user_group_name
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,23 @@ async def test_pushes_committed_on_a_lane_go_out_when_it_returns_even_if_it_rais
     assert json.loads(message["text"]) == {"type": "committed", "data": {"n": 1}}
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(layer.receive(channel), 0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_code_that_outlives_its_deferred_block_still_pushes():
+    """A task started inside a block inherits its context; once the block has sent its pushes,
+    what the task commits later must not wait in the closed block (nobody would send it)."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(user_group_name(7), channel)
+    async with deferred_pushes():
+        inherited = contextvars.copy_context()
+
+    def commit() -> None:
+        with transaction.atomic():
+            publish_on_commit([7], "late", {"n": 3})
+
+    await asyncio.get_running_loop().create_task(run_sync(commit), context=inherited)
+    message = await asyncio.wait_for(layer.receive(channel), 1)
+    assert json.loads(message["text"]) == {"type": "late", "data": {"n": 3}}

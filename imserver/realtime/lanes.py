@@ -23,7 +23,7 @@ from asgiref.sync import ThreadSensitiveContext
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from imserver.realtime.publish import pushes_after
+from imserver.realtime.publish import deferred_pushes
 
 
 class Lane:
@@ -56,8 +56,8 @@ async def on_a_lane() -> AsyncIterator[Lane]:
 async def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """``database_sync_to_async(function)(...)`` on a lane (old connections are closed first);
     the pushes it commits go out from the event loop when it returns."""
-    async with on_a_lane():
-        return await pushes_after(database_sync_to_async(function)(*args, **kwargs))
+    async with on_a_lane(), deferred_pushes():
+        return await database_sync_to_async(function)(*args, **kwargs)
 
 
 def http_on_lanes(app: Callable) -> Callable:

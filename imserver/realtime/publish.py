@@ -6,17 +6,17 @@ data is already stored and clients catch up with ``after_seq``.
 
 The frame is serialized once here, whatever the number of recipients, and the sockets send that
 text as it is. Synchronous code that runs on a lane for a request or a socket frame (inside
-``pushes_after``) does not block on the channel layer: its pushes are handed back and sent on the
+``deferred_pushes``) does not block on the channel layer: its pushes are handed back and sent on the
 event loop as soon as it returns, in the order they were committed.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -60,43 +60,47 @@ def deliver(user_ids: list[int], event_type: str, data: dict[str, Any]) -> None:
 
 
 Push = tuple[list[int], dict[str, Any], str]
-# Set by ``pushes_after`` around synchronous code called from the event loop.
-_pending_pushes: ContextVar[list[Push] | None] = ContextVar("im_pending_pushes", default=None)
-T = TypeVar("T")
 
 
-async def pushes_after(call: Awaitable[T]) -> T:
-    """Await ``call`` (synchronous code on a lane), then send the pushes it committed.
+class _Pending:
+    """The pushes of one ``deferred_pushes`` block. Closed once sent: a task that inherited the
+    context variable and outlives the block then sends its pushes itself instead of adding them
+    here, where nobody would send them."""
 
-    Sent even when ``call`` raises after a commit. Saves each push two thread hand-offs
-    (lane -> loop -> lane) and keeps the lane free while Redis answers. Inside
-    ``deferred_pushes`` they wait for the end of that block instead.
-    """
-    async with deferred_pushes():
-        return await call
+    def __init__(self) -> None:
+        self.pushes: list[Push] = []
+        self.open = True
+
+
+# Set by ``deferred_pushes`` around synchronous code called from the event loop.
+_pending_pushes: ContextVar[_Pending | None] = ContextVar("im_pending_pushes", default=None)
 
 
 @asynccontextmanager
 async def deferred_pushes() -> AsyncIterator[None]:
-    """Pushes committed by the lane calls inside this block go out when it ends (e.g. after the
-    ``ack`` of a socket's own message)."""
-    if _pending_pushes.get() is not None:  # an enclosing block sends them
+    """Pushes committed by the synchronous (lane) calls inside this block go out from the event
+    loop when it ends, in commit order, even if it ends with an exception. Saves each push two
+    thread hand-offs (lane -> loop -> lane) and keeps the lane free while Redis answers. Blocks
+    nest: the outermost sends (so a socket's ``ack`` can go before its own message's echo)."""
+    enclosing = _pending_pushes.get()
+    if enclosing is not None and enclosing.open:  # the enclosing block sends them
         yield
         return
-    pending: list[Push] = []
+    pending = _Pending()
     token = _pending_pushes.set(pending)
     try:
         yield
     finally:
         _pending_pushes.reset(token)
-        for user_ids, message, what in pending:
+        pending.open = False
+        for user_ids, message, what in pending.pushes:
             await _send_logged_async(user_ids, message, what)
 
 
 def _send_logged(user_ids: list[int], message: dict[str, Any], what: str) -> None:
     pending = _pending_pushes.get()
-    if pending is not None:
-        pending.append((user_ids, message, what))
+    if pending is not None and pending.open:
+        pending.pushes.append((user_ids, message, what))
         return
     try:
         async_to_sync(send_to_users)(user_ids, message)
