@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from chat import selectors, store
+from chat.group_commit import BatchFailed, GroupCommit
 from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
 from chat.presenters import message_push_data
 from files.selectors import file_get_for_message
@@ -36,7 +37,7 @@ def message_send(
     """Store and push one message; a repeated ``client_msg_id`` returns the first message.
 
     Five statements for a text message: the permission check, then ``chat.store``'s four in
-    one transaction (plus the member list of a group).
+    one transaction (plus the member list of a group), which concurrent sends share.
     """
     try:
         file = None
@@ -63,18 +64,15 @@ def message_send(
         client_msg_id=client_msg_id,
         created_at=timezone.now(),
     )
+    send = store.Send(message, target)
     try:
-        with transaction.atomic():
-            _store(message, target)
-    except _AlreadySent:
+        _store(send)
+    except store.AlreadySent:
         existing = _first_with_client_id(sender, client_msg_id)
         assert existing is not None
         return existing
+    publish_on_commit(send.recipients, "message", message_push_data(message))
     return message
-
-
-class _AlreadySent(Exception):
-    """The ``client_msg_id`` was taken by a concurrent send; undo the claimed ``seq``."""
 
 
 def _first_with_client_id(sender: User, client_msg_id: str | None) -> Message | None:
@@ -83,31 +81,24 @@ def _first_with_client_id(sender: User, client_msg_id: str | None) -> Message | 
     return selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id)
 
 
-def _store(message: Message, target: selectors.SendTarget) -> None:
-    """Claim the next ``seq`` under the conversation's row lock, insert, move read positions."""
-    now = message.created_at
-    claim = store.claim_seq(pair=target.pair, group_id=target.group_id, now=now)
-    if claim is None:  # the first message: create the conversation, then claim as usual
-        target.conversation()
-        claim = store.claim_seq(pair=target.pair, group_id=target.group_id, now=now)
-        assert claim is not None
-    message.conversation_id, message.seq = claim
-    message.pk = store.insert_message(message)
-    if message.pk is None:
-        raise _AlreadySent
-    store.set_last_message(conversation_id=message.conversation_id, message_id=message.pk)
-    # Group members got their entry when they joined; should the sender's be missing, its
-    # history starts at this message rather than exposing what came before.
-    store.upsert_positions(
-        conversation_id=message.conversation_id,
-        sender_id=message.sender_id,
-        seq=message.seq,
-        sender_clear_seq=0 if target.pair else message.seq - 1,
-        peer_id=target.peer_id,
-        now=now,
-    )
-    recipients = list(target.pair) if target.pair else member_user_ids(target.group_id)
-    publish_on_commit(recipients, "message", message_push_data(message))
+def _store(send: store.Send) -> None:
+    """Store the send in a batch with concurrent ones (``chat.group_commit``), or on its own
+    inside a caller's transaction, or when the batch it was part of failed."""
+    if settings.IM_GROUP_COMMIT and not transaction.get_connection().in_atomic_block:
+        try:
+            send_batches.submit(send)
+            return
+        except BatchFailed:
+            pass
+    _store_batch([send])
+
+
+def _store_batch(sends: list[store.Send]) -> None:
+    with transaction.atomic():
+        store.store_sends(sends, now=max(send.message.created_at for send in sends))
+
+
+send_batches: GroupCommit[store.Send] = GroupCommit(_store_batch)
 
 
 def _participant_ids(conversation: Conversation, *, chat_type: int, target_id: int) -> list[int]:

@@ -240,6 +240,9 @@ IM_GIL_SWITCH_MS = env.float("IM_GIL_SWITCH_MS", default=0.5)
 # runs young collections every this many allocations (Python's default is 700); 0 leaves the
 # collector as Python sets it. Fewer, shorter pauses: see docs/benchmarks.
 IM_GC_GEN0_THRESHOLD = env.int("IM_GC_GEN0_THRESHOLD", default=10000)
+# Sends that a process stores at the same time share one transaction (chat/group_commit.py);
+# off, every send is its own transaction.
+IM_GROUP_COMMIT = env.bool("IM_GROUP_COMMIT", default=True)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -1,0 +1,241 @@
+"""Group commit: concurrent sends share a transaction, and a failed batch falls back to one
+transaction per send (chat/group_commit.py, chat/store.py)."""
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from chat import selectors, services, store
+from chat.group_commit import BatchFailed, GroupCommit
+from chat.models import ChatType, Conversation, ConversationMember, Message
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def _start(work: Callable[[], object]) -> tuple[threading.Thread, dict[str, object]]:
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+# --- the batching itself ---------------------------------------------------------------------
+def test_sends_that_queue_behind_a_batch_form_the_next_one():
+    release = threading.Event()
+    batches: list[list[int]] = []
+
+    def run_batch(items: list[int]) -> None:
+        batches.append(items)
+        if items == [0]:
+            release.wait(10)
+
+    commits = GroupCommit(run_batch)
+    first, first_outcome = _start(lambda: commits.submit(0))
+    _wait_for(lambda: batches == [[0]])
+    others = [_start(lambda n=n: commits.submit(n)) for n in range(1, 6)]
+    _wait_for(lambda: commits.waiting() == 5)
+    release.set()
+    for thread, outcome in [(first, first_outcome), *others]:
+        thread.join(10)
+        assert outcome == {"result": None}
+    assert batches[0] == [0] and sorted(batches[1]) == [1, 2, 3, 4, 5] and len(batches) == 2
+    assert commits.largest_batch == 5
+
+
+def test_a_failed_batch_asks_each_item_to_retry_and_a_lone_failure_is_raised():
+    release = threading.Event()
+
+    def run_batch(items: list[int]) -> None:
+        if items == [0]:
+            release.wait(10)
+        raise ValueError(f"refused {items}")
+
+    commits = GroupCommit(run_batch)
+    first, first_outcome = _start(lambda: commits.submit(0))
+    _wait_for(lambda: commits._leading)
+    others = [_start(lambda n=n: commits.submit(n)) for n in (1, 2)]
+    _wait_for(lambda: commits.waiting() == 2)
+    release.set()
+    for thread, _outcome in [(first, first_outcome), *others]:
+        thread.join(10)
+    assert str(first_outcome["error"]) == "refused [0]"
+    assert all(isinstance(outcome["error"], BatchFailed) for _thread, outcome in others)
+    with pytest.raises(ValueError, match=r"refused \[7\]"):
+        commits.submit(7)  # nothing else queued: it runs at once, alone
+
+
+# --- one batch through the store -------------------------------------------------------------
+def _send(sender: User, target: selectors.SendTarget, content: str, cmid: str | None = None):
+    message = Message(
+        sender=sender,
+        to_user_id=target.peer_id,
+        group_id=target.group_id,
+        type=Message.Type.TEXT,
+        content=content,
+        status=Message.Status.NORMAL,
+        client_msg_id=cmid,
+        created_at=timezone.now(),
+    )
+    return store.Send(message, target)
+
+
+def _target(sender: User, chat_type: int, target_id: int) -> selectors.SendTarget:
+    return selectors.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
+
+
+@pytest.mark.django_db
+def test_one_batch_stores_sends_to_several_conversations_in_order(actor, befriend, make_group):
+    alice, bob, carol = actor("alice"), actor("bob"), actor("carol")
+    befriend(alice, bob)
+    befriend(alice, carol)
+    group_id = make_group(alice, bob)
+    alice.send_to_user(bob, "before the batch")  # the private chat exists, at seq 1
+    to_bob, to_alice = _target(alice.user, 0, bob.id), _target(bob.user, 0, alice.id)
+    to_carol, to_group = _target(alice.user, 0, carol.id), _target(alice.user, 1, group_id)
+    sends = [
+        _send(alice.user, to_bob, "a1"),
+        _send(bob.user, to_alice, "b1"),
+        _send(alice.user, to_carol, "first to carol"),  # creates that conversation
+        _send(alice.user, to_group, "g1"),
+        _send(alice.user, to_bob, "a2"),
+        _send(bob.user, to_group, "g2"),
+    ]
+    with transaction.atomic():
+        store.store_sends(sends, now=timezone.now())
+
+    seqs = [send.message.seq for send in sends]
+    assert seqs == [2, 3, 1, 1, 4, 2]
+    for send in sends:
+        stored = Message.objects.get(pk=send.message.pk)
+        assert (stored.content, stored.seq) == (send.message.content, send.message.seq)
+    private = Conversation.objects.get(pk=sends[0].message.conversation_id)
+    assert (private.last_seq, private.last_message.content) == (4, "a2")
+    group = Conversation.objects.get(group_id=group_id)
+    assert (group.last_seq, group.last_message.content) == (2, "g2")
+    with_carol = Conversation.objects.get(pk=sends[2].message.conversation_id)
+    assert (with_carol.last_seq, with_carol.last_message.content) == (1, "first to carol")
+
+    def read_seq(actor_, conversation: Conversation) -> int:
+        return ConversationMember.objects.get(user=actor_.user, conversation=conversation).read_seq
+
+    assert read_seq(alice, private) == 4 and read_seq(bob, private) == 3
+    assert read_seq(alice, with_carol) == 1 and read_seq(carol, with_carol) == 0
+    assert read_seq(alice, group) == 1 and read_seq(bob, group) == 2
+    assert sorted(sends[3].recipients) == sorted([alice.id, bob.id])
+    assert sorted(sends[0].recipients) == sorted([alice.id, bob.id])
+
+
+@pytest.mark.django_db
+def test_a_batch_with_a_taken_client_msg_id_stores_nothing(actor, befriend):
+    alice, bob = actor("alice"), actor("bob")
+    befriend(alice, bob)
+    alice.send_to_user(bob, "first", client_msg_id="c-1")
+    target = _target(alice.user, 0, bob.id)
+    sends = [_send(alice.user, target, "new"), _send(alice.user, target, "again", "c-1")]
+    with pytest.raises(store.AlreadySent), transaction.atomic():
+        store.store_sends(sends, now=timezone.now())
+    assert list(Message.objects.values_list("content", flat=True)) == ["first"]
+    assert Conversation.objects.get().last_seq == 1
+
+
+# --- concurrent senders on PostgreSQL --------------------------------------------------------
+@contextmanager
+def conversation_locked(conversation_id: int) -> Iterator[None]:
+    """Hold the conversation's row lock from another connection until the block ends, so the
+    first send's batch waits and the sends started meanwhile queue for the next one."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            Conversation.objects.select_for_update().get(pk=conversation_id)
+            locked.set()
+            release.wait(30)
+
+    thread, _outcome = _start(hold)
+    assert locked.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def _send_concurrently(actor, make_group, contents: list[tuple[int, str, str | None]]):
+    """Members of one group send ``(member index, content, client_msg_id)`` at the same time
+    while the group's conversation is locked; returns the messages and the largest batch."""
+    members = [actor(f"member{n}") for n in range(len(contents))]
+    group_id = make_group(*members)
+    first = members[0].send_to_group(group_id, "first", client_msg_id="taken")
+    conversation_id = Conversation.objects.get(group_id=group_id).pk
+    services.send_batches.largest_batch = 0
+
+    def send(index: int, content: str, cmid: str | None) -> Message:
+        return services.message_send(
+            sender=User.objects.get(pk=members[index].id),
+            chat_type=ChatType.GROUP,
+            target_id=group_id,
+            type=0,
+            content=content,
+            client_msg_id=cmid,
+        )
+
+    with conversation_locked(conversation_id):
+        started = [_start(lambda: send(*contents[0]))]  # leads a batch of one, which waits
+        _wait_for(lambda: services.send_batches.largest_batch == 1)
+        started += [_start(lambda args=args: send(*args)) for args in contents[1:]]
+        _wait_for(lambda: services.send_batches.waiting() == len(contents) - 1)
+    for thread, _outcome in started:
+        thread.join(30)
+    assert all("error" not in outcome for _thread, outcome in started), started
+    return first, [outcome["result"] for _thread, outcome in started], group_id
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_sends_waiting_on_a_commit_are_stored_together_without_gaps(actor, make_group):
+    contents = [(n, f"m{n}", None) for n in range(7)]
+    _first, messages, group_id = _send_concurrently(actor, make_group, contents)
+    assert services.send_batches.largest_batch == 6
+    assert sorted(message.seq for message in messages) == list(range(2, 9))
+    conversation = Conversation.objects.get(group_id=group_id)
+    assert conversation.last_seq == 8
+    assert conversation.last_message.seq == 8
+    for message in messages:
+        assert Message.objects.get(pk=message.pk).seq == message.seq
+        member = ConversationMember.objects.get(
+            user_id=message.sender_id, conversation=conversation
+        )
+        assert member.read_seq >= message.seq
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_holding_a_repeated_client_msg_id_falls_back_to_one_send_each(actor, make_group):
+    contents = [(n, f"m{n}", None) for n in range(6)] + [(0, "retry of first", "taken")]
+    first, messages, group_id = _send_concurrently(actor, make_group, contents)
+    assert services.send_batches.largest_batch == 6
+    retried = messages[-1]
+    assert (retried.pk, retried.seq) == (first["id"], first["seq"])
+    assert sorted(message.seq for message in messages[:-1]) == list(range(2, 8))
+    assert Message.objects.filter(group_id=group_id).count() == 7
+    assert Conversation.objects.get(group_id=group_id).last_seq == 7
