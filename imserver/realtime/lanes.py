@@ -8,20 +8,24 @@ goes the other way: every socket frame of the process ran on one single shared t
 
 Here each HTTP request and each socket frame runs its synchronous code on one of
 ``IM_SYNC_THREADS`` lanes (a single-thread executor each), the least busy one when it starts.
+A socket frame's call goes straight to the lane's executor: asgiref's ``SyncToAsync`` machinery
+(thread-sensitive contexts, context copied back) cost more CPU than the hand-off itself.
 Each lane keeps its own persistent database connection (``DB_CONN_MAX_AGE``), and at most that
 many requests and frames touch the database at the same time in a process. A transaction never
 spans two synchronous calls, so requests sharing a lane only wait for one another.
 """
 
+import asyncio
+import contextvars
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
-from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 
 from imserver.realtime.publish import deferred_pushes
 
@@ -41,23 +45,44 @@ def lanes() -> tuple[Lane, ...]:
     return _lanes(settings.IM_SYNC_THREADS)
 
 
-@asynccontextmanager
-async def on_a_lane() -> AsyncIterator[Lane]:
-    """Thread-sensitive synchronous calls inside this block run on the least busy lane."""
+@contextmanager
+def _least_busy_lane() -> Iterator[Lane]:
     lane = min(lanes(), key=lambda candidate: candidate.in_flight)
     lane.in_flight += 1
     try:
-        async with ThreadSensitiveContext(executor=lane.executor):
-            yield lane
+        yield lane
     finally:
         lane.in_flight -= 1
 
 
+@asynccontextmanager
+async def on_a_lane() -> AsyncIterator[Lane]:
+    """Thread-sensitive synchronous calls inside this block run on the least busy lane."""
+    with _least_busy_lane() as lane:
+        async with ThreadSensitiveContext(executor=lane.executor):
+            yield lane
+
+
+def _with_usable_connections(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """What Channels' ``database_sync_to_async`` does around a call: drop broken or expired
+    database connections before and after."""
+    close_old_connections()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
 async def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``database_sync_to_async(function)(...)`` on a lane (old connections are closed first);
-    the pushes it commits go out from the event loop when it returns."""
-    async with on_a_lane(), deferred_pushes():
-        return await database_sync_to_async(function)(*args, **kwargs)
+    """``function(*args, **kwargs)`` on a lane, in a copy of the caller's context variables;
+    the pushes it commits go out from the event loop when it returns. (``async_to_sync`` inside
+    it would run on a loop of its own, not this one: nothing on this path needs it.)"""
+    with _least_busy_lane() as lane:
+        async with deferred_pushes():
+            call = contextvars.copy_context().run
+            return await asyncio.get_running_loop().run_in_executor(
+                lane.executor, call, _with_usable_connections, function, args, kwargs
+            )
 
 
 def http_on_lanes(app: Callable) -> Callable:
