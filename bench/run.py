@@ -25,7 +25,9 @@ from bench.scenarios import (
     Run,
     idle_sockets,
     open_loop,
+    rest_sender,
     rest_throughput,
+    ws_sender,
     ws_throughput,
 )
 from bench.stack import ROOT, Stack, raise_fd_limit
@@ -173,17 +175,25 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
                     window=config["ws_window"],
                 )
         if "3" in wanted:
-            print("  3: open-loop latency", flush=True)
-            with cpu_cost(stack, results, "3_open_loop_latency"):
-                results["3_open_loop_latency"] = await open_loop(
-                    api,
-                    run,
-                    senders,
-                    {"to_user_id": receiver.id, "chat_type": 0},
-                    [rx],
-                    rate=config["rate"],
-                    count=config["rate_messages"],
-                )
+            print("  3: open-loop latency (REST, then /ws)", flush=True)
+            ws_senders = [socket_of.get(s.id) for s in senders]
+            if None in ws_senders:
+                ws_senders = await open_sockets(stack, senders)
+                live.extend(ws_senders)
+            for key, send in [
+                ("3_open_loop_latency", rest_sender(api, senders)),
+                ("3_open_loop_latency_ws", ws_sender(ws_senders)),
+            ]:
+                with cpu_cost(stack, results, key):
+                    results[key] = await open_loop(
+                        send,
+                        run,
+                        len(senders),
+                        {"to_user_id": receiver.id, "chat_type": 0},
+                        [rx],
+                        rate=config["rate"],
+                        count=config["rate_messages"],
+                    )
         if "4" in wanted:
             print("  4: group fan-out", flush=True)
             owner, members = users[0], users[1 : config["group_size"]]
@@ -205,9 +215,9 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
             await asyncio.sleep(1)
             with profiled_as("fanout"), cpu_cost(stack, results, "4_group_fan_out"):
                 results["4_group_fan_out"] = await open_loop(
-                    api,
+                    rest_sender(api, [owner]),
                     run,
-                    [owner],
+                    1,
                     {"group_id": group_id, "chat_type": 1},
                     listeners,
                     rate=config["group_rate"],

@@ -4,6 +4,7 @@ import asyncio
 import itertools
 import math
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.client import Api, Socket, User, bounded_gather, now
@@ -170,10 +171,43 @@ async def ws_throughput(
 
 
 # --- 3. Latency at a fixed offered load (open loop) -------------------------------------------
+SendOne = Callable[[int, dict[str, Any]], Awaitable[None]]  # (sender index, message body)
+
+
+def rest_sender(api: Api, senders: list[User]) -> SendOne:
+    async def send(index: int, body: dict[str, Any]) -> None:
+        await api.call("POST", "/chat/send", body, senders[index].token)
+
+    return send
+
+
+def ws_sender(sockets: list[Socket]) -> SendOne:
+    """Sends a ``message`` frame and waits for its ``ack`` (an ``error`` frame raises)."""
+    waiting: dict[str, asyncio.Future] = {}
+
+    def on_ack(frame: dict, _at: float) -> None:
+        future = waiting.pop(frame["data"].get("client_msg_id"), None)
+        if future is not None and not future.done():
+            if frame["type"] == "error":
+                future.set_exception(RuntimeError(str(frame["data"])))
+            else:
+                future.set_result(None)
+
+    for sock in sockets:
+        sock.on_ack = on_ack
+
+    async def send(index: int, body: dict[str, Any]) -> None:
+        answered = waiting[body["client_msg_id"]] = asyncio.get_running_loop().create_future()
+        await sockets[index].send({"type": "message", "data": body})
+        await asyncio.wait_for(answered, 60)
+
+    return send
+
+
 async def open_loop(
-    api: Api,
+    send: SendOne,
     run: Run,
-    senders: list[User],
+    senders: int,
     target: dict[str, Any],
     listeners: list[Socket],
     *,
@@ -181,8 +215,9 @@ async def open_loop(
     count: int,
 ) -> dict[str, Any]:
     """``count`` sends at ``rate``/s, each at its scheduled time whether or not earlier ones are
-    done; latency is measured from the scheduled time (no coordinated omission). A message
-    counts as delivered when every listener has it."""
+    done, round-robin over ``senders`` (indexes for ``send``); latency is measured from the
+    scheduled time (no coordinated omission). A message counts as delivered when every listener
+    has it."""
     scheduled: dict[str, float] = {}
     arrivals: dict[str, list[float]] = {}
     errors: list[str] = []
@@ -195,16 +230,11 @@ async def open_loop(
     for sock in listeners:
         sock.on_message = record
 
-    async def one(n: int, sender: User, at: float) -> None:
+    async def one(n: int, sender: int, at: float) -> None:
         cmid = run.cmid()
         scheduled[cmid] = at
         try:
-            await api.call(
-                "POST",
-                "/chat/send",
-                {**target, "type": 0, "content": _text(n), "client_msg_id": cmid},
-                sender.token,
-            )
+            await send(sender, {**target, "type": 0, "content": _text(n), "client_msg_id": cmid})
         except Exception as exc:
             errors.append(str(exc)[:200])
             scheduled.pop(cmid, None)
@@ -216,7 +246,7 @@ async def open_loop(
         delay = at - now()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(n, senders[n % len(senders)], at)))
+        tasks.append(asyncio.create_task(one(n, n % senders, at)))
     await asyncio.wait_for(asyncio.gather(*tasks), 600)
     await _wait_until(
         lambda: all(len(arrivals.get(c, ())) >= need for c in scheduled), DRAIN_TIMEOUT_S
