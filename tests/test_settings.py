@@ -65,6 +65,16 @@ def test_environment_variables_are_honoured():
     )
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("0", "False"), ("1", "True")])
+def test_postgresql_binds_parameters_on_the_server_unless_turned_off(value, expected):
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/imdb"}
+    if value is not None:
+        env["DB_SERVER_SIDE_BINDING"] = value
+    result = settings_probe(env, "s.DATABASES['default']['OPTIONS']['server_side_binding']")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
 @pytest.mark.parametrize(
     ("choice", "backend"),
     [
