@@ -1,9 +1,13 @@
 """The server as `make run` starts it: daphne serving the ASGI app on a loopback port."""
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from chat.serializers import MAX_TEXT_LENGTH
+from imserver.realtime.fanout import DIRECT_MAX
+from tests.e2e.conftest import Client
 from tests.support.server import ServerProcess
 
 
@@ -48,3 +52,49 @@ def test_concurrent_writes_on_the_embedded_sqlite_database_all_succeed(tmp_path)
         assert codes == [20000] * 48
     finally:
         server.stop()
+
+
+def test_a_long_group_message_reaches_every_socket_intact(tmp_path):
+    """Pushes to many sockets share one frame (imserver/realtime/prepared_frames.py): every
+    member gets the whole text, multibyte characters included, and a private message after it
+    (a frame of its own) still arrives as itself."""
+    server = ServerProcess(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fanout.sqlite3'}",
+            "IM_THROTTLE": "0",
+            "IM_REQUIRE_FRIENDSHIP": "0",
+        }
+    )
+    server.migrate()
+    server.start()
+    try:
+        _long_group_message_scenario(server)
+    finally:
+        server.stop()
+
+
+def _long_group_message_scenario(server: ServerProcess) -> None:
+    owner = Client(server, "owner")
+    members = [Client(server, f"member{n}") for n in range(DIRECT_MAX + 2)]
+    group_id = owner.call("POST", "/group/create", {"group_name": "long"})["group_id"]
+    owner.call("POST", "/group/invite", {"group_id": group_id, "user_ids": [m.id for m in members]})
+    long_text = ("长消息 long message 👋 " * MAX_TEXT_LENGTH)[:MAX_TEXT_LENGTH]
+
+    async def scenario() -> None:
+        for member in members:
+            await member.connect()
+        owner.call("POST", "/chat/send", {"group_id": group_id, "chat_type": 1, "content": "hi"})
+        owner.call(
+            "POST", "/chat/send", {"group_id": group_id, "chat_type": 1, "content": long_text}
+        )
+        for member in members:
+            assert (await member.next("message"))["content"] == "hi"
+            assert (await member.next("message"))["content"] == long_text
+        await members[0].send(
+            {"type": "message", "data": {"to_user_id": owner.id, "chat_type": 0, "content": "ok"}}
+        )
+        assert (await members[0].next("ack"))["seq"] == 1
+        for member in members:
+            await member.socket.close()
+
+    asyncio.run(scenario())
