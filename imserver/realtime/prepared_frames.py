@@ -3,10 +3,10 @@
 A group message goes to every member's sockets as the same frame text (``imserver.realtime
 .fanout``). Daphne hands each ``websocket.send`` to Autobahn, which encodes the text, checks its
 options, counts statistics and builds the frame, again for every socket: in the 500-member
-fan-out profile that was about a fifth of the server's Python time; framing once took the
-server's CPU per group message down by about 9% (docs/benchmarks). Here
-daphne's ``serverSend`` keeps the frame of the last text it sent (the same ``str`` object, so
-the check is one identity comparison) and writes those bytes to each socket.
+fan-out profile that was about a fifth of the server's Python time. Here daphne's
+``serverSend`` keeps the frame of the last text it sent (the same ``str`` object, so the check
+is one identity comparison) and writes those bytes to each socket: about 9% less server CPU per
+group message (docs/benchmarks).
 
 An unmasked, unfragmented, uncompressed text frame is the same bytes on every connection, so
 the shortcut is only taken for such a connection in its plain open state (no compression
