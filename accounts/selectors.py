@@ -12,7 +12,10 @@ def user_get(*, user_id: int) -> User:
     return user
 
 
-_USER_BY_ID = f"SELECT * FROM {User._meta.db_table} WHERE id = %s"
+# The columns by name, not ``*``: a prepared ``SELECT *`` (DB_PREPARED_STATEMENTS) fails once
+# a migration adds a column while the server runs.
+_USER_COLUMNS = ", ".join(f'"{field.column}"' for field in User._meta.concrete_fields)
+_USER_BY_ID = f"SELECT {_USER_COLUMNS} FROM {User._meta.db_table} WHERE id = %s"
 
 
 def user_by_id(user_id: int) -> User | None:

@@ -96,11 +96,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "DB_CONNECT_TIMEOUT_S", default=5
     )
     # Parameters travel apart from the SQL (psycopg's C dumpers instead of quoting every value
-    # in Python; statements run often are prepared): 8-9% less server CPU per REST send, see
-    # docs/benchmarks. Off for a pooler that cannot keep prepared statements per client
-    # (PgBouncer before 1.21 in transaction mode).
+    # in Python), and a statement a connection has run five times is prepared (parsed and
+    # planned once): less CPU per message in the server and in PostgreSQL, see docs/benchmarks.
+    # Prepared statements are off behind a pooler that cannot keep them per client (PgBouncer
+    # before 1.21 in transaction mode).
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
         "DB_SERVER_SIDE_BINDING", default=True
+    )
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent requests write from several threads: a transaction takes the write lock when

@@ -75,6 +75,16 @@ def test_postgresql_binds_parameters_on_the_server_unless_turned_off(value, expe
     assert result.stdout.strip() == expected
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, "5"), ("0", "None"), ("1", "5")])
+def test_postgresql_prepares_often_run_statements_unless_turned_off(value, expected):
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/imdb"}
+    if value is not None:
+        env["DB_PREPARED_STATEMENTS"] = value
+    result = settings_probe(env, "s.DATABASES['default']['OPTIONS']['prepare_threshold']")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
 @pytest.mark.parametrize(
     ("choice", "backend"),
     [
