@@ -56,8 +56,8 @@ def test_concurrent_writes_on_the_embedded_sqlite_database_all_succeed(tmp_path)
 
 def test_a_long_group_message_reaches_every_socket_intact(tmp_path):
     """Pushes to many sockets share one frame (imserver/realtime/prepared_frames.py): every
-    member gets the whole text, multibyte characters included, and a private message after it
-    (a frame of its own) still arrives as itself."""
+    member gets the whole text, multibyte characters included, and then a private message and
+    its ack (frames of their own) arrive as themselves."""
     server = ServerProcess(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'fanout.sqlite3'}",
@@ -90,10 +90,12 @@ def _long_group_message_scenario(server: ServerProcess) -> None:
         for member in members:
             assert (await member.next("message"))["content"] == "hi"
             assert (await member.next("message"))["content"] == long_text
+        peer = members[1]
         await members[0].send(
-            {"type": "message", "data": {"to_user_id": owner.id, "chat_type": 0, "content": "ok"}}
+            {"type": "message", "data": {"to_user_id": peer.id, "chat_type": 0, "content": "ok"}}
         )
         assert (await members[0].next("ack"))["seq"] == 1
+        assert (await peer.next("message"))["content"] == "ok"
         for member in members:
             await member.socket.close()
 
