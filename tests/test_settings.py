@@ -65,22 +65,23 @@ def test_environment_variables_are_honoured():
     )
 
 
-@pytest.mark.parametrize(("value", "expected"), [(None, "True"), ("0", "False"), ("1", "True")])
-def test_postgresql_binds_parameters_on_the_server_unless_turned_off(value, expected):
+@pytest.mark.parametrize(
+    ("variable", "option", "value", "expected"),
+    [
+        ("DB_SERVER_SIDE_BINDING", "server_side_binding", None, "True"),
+        ("DB_SERVER_SIDE_BINDING", "server_side_binding", "0", "False"),
+        ("DB_PREPARED_STATEMENTS", "prepare_threshold", None, "5"),
+        ("DB_PREPARED_STATEMENTS", "prepare_threshold", "0", "None"),
+        ("DB_PREPARED_STATEMENTS", "prepare_threshold", "1", "5"),
+    ],
+)
+def test_postgresql_binds_on_the_server_and_prepares_unless_turned_off(
+    variable, option, value, expected
+):
     env = {"DEBUG": "1", "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/imdb"}
     if value is not None:
-        env["DB_SERVER_SIDE_BINDING"] = value
-    result = settings_probe(env, "s.DATABASES['default']['OPTIONS']['server_side_binding']")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == expected
-
-
-@pytest.mark.parametrize(("value", "expected"), [(None, "5"), ("0", "None"), ("1", "5")])
-def test_postgresql_prepares_often_run_statements_unless_turned_off(value, expected):
-    env = {"DEBUG": "1", "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/imdb"}
-    if value is not None:
-        env["DB_PREPARED_STATEMENTS"] = value
-    result = settings_probe(env, "s.DATABASES['default']['OPTIONS']['prepare_threshold']")
+        env[variable] = value
+    result = settings_probe(env, f"s.DATABASES['default']['OPTIONS'][{option!r}]")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
 
