@@ -98,8 +98,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL (psycopg's C dumpers instead of quoting every value
     # in Python), and a statement a connection has run five times is prepared (parsed and
     # planned once): less CPU per message in the server and in PostgreSQL, see docs/benchmarks.
-    # Prepared statements are off behind a pooler that cannot keep them per client (PgBouncer
-    # before 1.21 in transaction mode).
+    # Preparing needs server-side binding. Prepared statements are off behind a pooler that
+    # cannot keep them per client (PgBouncer before 1.21 in transaction mode).
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
         "DB_SERVER_SIDE_BINDING", default=True
     )

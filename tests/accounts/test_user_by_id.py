@@ -1,6 +1,7 @@
 """The user read of every authenticated request (``accounts.selectors.user_by_id``)."""
 
-import psycopg
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.db import connection, transaction
 
@@ -19,16 +20,19 @@ def test_it_reads_the_whole_user_or_none(make_user):
     assert user_by_id(alice.pk + 1000) is None
 
 
-def _another_connection() -> psycopg.Connection:
-    settings = connection.settings_dict
-    return psycopg.connect(
-        dbname=settings["NAME"],
-        host=settings["HOST"],
-        port=settings["PORT"] or None,
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        autocommit=True,
-    )
+def _from_another_connection(sql: str) -> None:
+    """Run ``sql`` as a migration would: on another connection (Django's connections are per
+    thread), committed at once."""
+
+    def run() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
 
 
 def _prepared_statements() -> int:
@@ -49,10 +53,9 @@ def test_it_is_prepared_and_survives_a_migration_that_adds_a_column(make_user):
         assert user_by_id(alice.pk).pk == alice.pk
     assert _prepared_statements() > before
     table = User._meta.db_table
-    with _another_connection() as migration:
-        migration.execute(f"ALTER TABLE {table} ADD COLUMN added_later integer")
-        try:
-            with transaction.atomic():
-                assert user_by_id(alice.pk).username == "alice"
-        finally:
-            migration.execute(f"ALTER TABLE {table} DROP COLUMN added_later")
+    _from_another_connection(f"ALTER TABLE {table} ADD COLUMN added_later integer")
+    try:
+        with transaction.atomic():
+            assert user_by_id(alice.pk).username == "alice"
+    finally:
+        _from_another_connection(f"ALTER TABLE {table} DROP COLUMN added_later")
