@@ -6,11 +6,16 @@ from accounts.models import User
 from chat import selectors, services
 from chat.models import Message
 from chat.serializers import ConversationTargetSerializer, send_input
+from imserver.api.throttling import messages_by_user
 from imserver.api.validation import validated
 
 
 def send_from_frame(user: User, data: dict[str, Any]) -> Message:
-    return services.message_send(sender=user, **send_input(data))
+    fields = send_input(data)
+    # Every well-formed send counts, also one refused later or a retry; a refused one
+    # stores nothing.
+    messages_by_user.hit(user.pk)
+    return services.message_send(sender=user, **fields)
 
 
 def read_from_frame(user: User, data: dict[str, Any]) -> int:

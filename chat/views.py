@@ -25,6 +25,7 @@ from chat.serializers import (
     send_input,
 )
 from imserver.api.schema import responses
+from imserver.api.throttling import messages_by_user
 from imserver.api.validation import validated
 
 
@@ -36,6 +37,9 @@ class MessageViewSet(viewsets.ViewSet):
     )
     def send(self, request: Request) -> Response:
         data = send_input(request.data)
+        # Every well-formed send counts, also one refused later or a retry; a refused one
+        # stores nothing.
+        messages_by_user.hit(request.user.pk)
         return Response(message_data(services.message_send(sender=request.user, **data)))
 
     @extend_schema(

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
+from imserver.api.throttling import clear_memory_buckets
 from imserver.realtime.lanes import lanes
 from imserver.realtime.presence import presence_store
 from tests.support.pushes import PushRecorder
@@ -34,9 +35,12 @@ def _lane_connections_closed(django_db_setup: None) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    """The cache and the in-process rate-limit buckets start empty (user ids are reused)."""
     cache.clear()
+    clear_memory_buckets()
     yield
     cache.clear()
+    clear_memory_buckets()
 
 
 @pytest.fixture(autouse=True)

@@ -49,7 +49,9 @@ class AppError(APIException):
 
     ``http_status`` overrides the status of the code table where the contract asks for
     another one (413 for an oversized upload, 405 for a wrong method); ``data``, when given, is
-    sent as the envelope's ``data`` (``/healthz`` names the failed check there).
+    sent as the envelope's ``data`` (``/healthz`` names the failed check there);
+    ``retry_after`` (seconds) of a 42900 becomes the ``Retry-After`` header, as DRF's
+    ``Throttled.wait`` does.
     """
 
     def __init__(
@@ -59,9 +61,11 @@ class AppError(APIException):
         *,
         http_status: int | None = None,
         data: object = None,
+        retry_after: int | None = None,
     ) -> None:
         self.error_code = code
         self.data = data
+        self.wait = retry_after
         self.status_code = http_status or HTTP_STATUS_BY_CODE[code]
         super().__init__(detail=message if message is not None else DEFAULT_MESSAGES[code])
 

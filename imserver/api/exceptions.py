@@ -1,6 +1,7 @@
 """One exception handler shapes every error DRF sees into the failure envelope."""
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,14 +42,21 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(int(exc.wait))
+    if code == ErrorCode.RATE_LIMITED:
+        headers["Retry-After"] = str(retry_after_seconds(exc))
     http_status = exc.status_code
     if code == ErrorCode.UNAUTHORIZED:
         http_status = status.HTTP_401_UNAUTHORIZED  # DRF turns 401 into 403 without a header.
     extra = {"data": exc.data} if getattr(exc, "data", None) is not None else {}
     set_rollback()
     return Response(error_body(code, message, **extra), status=http_status, headers=headers)
+
+
+def retry_after_seconds(exc: exceptions.APIException) -> int:
+    """The ``Retry-After`` of a 42900, which every one carries (CONTRACT 12): the refusal's
+    ``wait`` rounded up, at least 1; 1 when the refusal does not say."""
+    wait = getattr(exc, "wait", None)
+    return max(1, math.ceil(wait)) if wait is not None else 1
 
 
 def server_error_response(exc: Exception) -> Response:
