@@ -101,7 +101,14 @@ def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
     if chat_type == ChatType.PRIVATE:
         peer_id = _private_peer_i_may_message(sender, target_id)
         return SendTarget(pair=_pair(sender.pk, peer_id), peer_id=peer_id)
-    member = membership_require(group_id=target_id, user_id=sender.pk)
+    _group_member_i_may_message(sender, target_id)
+    return SendTarget(group_id=target_id)
+
+
+def _group_member_i_may_message(user: User, group_id: int) -> None:
+    """A current member of a normal group (40003 / 40004) who is not muted (40003 with the
+    seconds left): the rule for a group's messages and its typing frames."""
+    member = membership_require(group_id=group_id, user_id=user.pk)
     remaining = member.mute_remaining_seconds()
     if remaining:
         raise AppError(
@@ -109,7 +116,6 @@ def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
             gettext("You are muted in this group for another %(seconds)d seconds")
             % {"seconds": remaining},
         )
-    return SendTarget(group_id=target_id)
 
 
 def conversation_for_reader(
@@ -260,8 +266,9 @@ def _peer_of(conversation: Conversation, user_id: int) -> User:
 
 
 def typing_recipients(*, user: User, chat_type: int, target_id: int) -> list[int]:
-    """The other side of a conversation I may send to (everyone else in a group)."""
+    """The other side of a conversation I may send to (everyone else in a group); refused as a
+    message there would be (a muted member's typing too)."""
     if chat_type == ChatType.PRIVATE:
         return [_private_peer_i_may_message(user, target_id)]
-    membership_require(group_id=target_id, user_id=user.pk)
+    _group_member_i_may_message(user, target_id)
     return [user_id for user_id in member_user_ids(target_id) if user_id != user.pk]
