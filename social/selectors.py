@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from social.models import FriendRequest, Friendship
 
@@ -52,6 +52,26 @@ def friend_ids(user_id: int) -> list[int]:
     )
 
 
+def _friend_has_blocked(user_id: int) -> Exists:
+    """On a row ``user_id -> friend``: whether that friend has blocked ``user_id``."""
+    return Exists(
+        Friendship.objects.filter(
+            user_id=OuterRef("friend_id"), friend_id=user_id, status=Friendship.Status.BLOCKED
+        )
+    )
+
+
+def presence_audience_ids(user_id: int) -> list[int]:
+    """Friends who see ``user_id``'s presence and whose presence they see (CONTRACT 12): every
+    friend unless one of the two has blocked the other. One query. The relation is symmetric,
+    as friendship is: A is in B's audience exactly when B is in A's."""
+    return list(
+        Friendship.objects.filter(user_id=user_id, is_friend=True, status=Friendship.Status.NORMAL)
+        .exclude(_friend_has_blocked(user_id))
+        .values_list("friend_id", flat=True)
+    )
+
+
 def remarks_for(user_id: int, friend_ids: Iterable[int]) -> dict[int, str]:
     """``user_id``'s non-empty remarks for those of ``friend_ids`` who are friends, in one query."""
     ids = set(friend_ids)
@@ -64,9 +84,12 @@ def remarks_for(user_id: int, friend_ids: Iterable[int]) -> dict[int, str]:
 
 
 def friendship_list(*, user_id: int) -> QuerySet[Friendship]:
-    """4.3: my friends I have not blocked, with their users, oldest friendship first."""
+    """4.3: my friends I have not blocked, with their users, oldest friendship first; each
+    row's ``blocked_me`` says whether that friend has blocked me (their presence is hidden from
+    me, as in ``presence_audience_ids``)."""
     return (
         Friendship.objects.filter(user_id=user_id, status=Friendship.Status.NORMAL)
+        .annotate(blocked_me=_friend_has_blocked(user_id))
         .select_related("friend")
         .order_by("id")
     )

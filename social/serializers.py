@@ -10,7 +10,9 @@ from social.models import FriendRequest, Friendship
 class FriendSerializer(serializers.ModelSerializer):
     """A friend of API.md 4.3, plus my ``remark``.
 
-    ``online_ids`` in the context is the set of online friend ids, read once for the whole list.
+    ``online_ids`` in the context is the set of online friend ids, read once for the whole list,
+    of the friends whose presence I may see (``presence_audience_ids``): a friend who has blocked
+    me shows ``online_status`` 0.
     """
 
     user_id = serializers.IntegerField(read_only=True)

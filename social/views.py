@@ -79,7 +79,10 @@ class FriendViewSet(viewsets.ViewSet):
     @extend_schema(summary="4.3 My friends", responses=responses(FriendListSerializer))
     def list(self, request: Request) -> Response:
         friendships = list(selectors.friendship_list(user_id=request.user.pk))
-        online_ids = online_user_ids(friendship.friend_id for friendship in friendships)
+        # Presence only of those in my presence audience: not of a friend who blocked me.
+        online_ids = online_user_ids(
+            friendship.friend_id for friendship in friendships if not friendship.blocked_me
+        )
         friends = FriendSerializer(friendships, many=True, context={"online_ids": online_ids})
         return Response({"friends": friends.data, "total": len(friendships)})
 

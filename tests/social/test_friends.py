@@ -72,6 +72,24 @@ def test_friend_list_shows_every_documented_field_with_remark_and_presence(
     assert (by_friend[carol.pk]["online_status"], by_friend[carol.pk]["remark"]) == (1, "")
 
 
+def test_friend_list_shows_a_friend_who_blocked_me_offline(
+    alice, bob, make_user, client_for, befriend, mark_online
+):
+    carol = make_user("carol")
+    befriend(alice, bob)
+    befriend(alice, carol)
+    services.friend_block(user=bob, friend_id=alice.pk)
+    mark_online(bob.pk)
+    mark_online(carol.pk)
+    friends = client_for(alice).get("/friend/list").json()["data"]["friends"]
+    assert {f["friend_id"]: f["online_status"] for f in friends} == {bob.pk: 0, carol.pk: 1}
+    # Bob does not list alice, whom he blocked (only his blocked list has her).
+    assert client_for(bob).get("/friend/list").json()["data"]["friends"] == []
+    services.friend_unblock(user=bob, friend_id=alice.pk)
+    friends = client_for(alice).get("/friend/list").json()["data"]["friends"]
+    assert {f["friend_id"]: f["online_status"] for f in friends} == {bob.pk: 1, carol.pk: 1}
+
+
 def test_empty_friend_list(alice, client_for):
     assert client_for(alice).get("/friend/list").json()["data"] == {"friends": [], "total": 0}
 

@@ -83,3 +83,32 @@ def test_peer_relation_agrees_with_are_friends_and_has_blocked(alice, bob, make_
     assert selectors.peer_relation(alice.pk, carol.pk) == (False, True)
     assert all(agrees(u, p) for u in (alice, bob, carol) for p in (alice, bob, carol) if u != p)
     assert selectors.peer_relation(alice.pk, 10**9) is None
+
+
+def test_presence_audience_is_friends_without_a_block_either_way(alice, bob, make_user, befriend):
+    carol, dave, erin, stranger = (make_user(n) for n in ("carol", "dave", "erin", "stranger"))
+    for friend in (bob, carol, dave, erin):
+        befriend(alice, friend)
+    services.friend_block(user=alice, friend_id=carol.pk)  # alice blocked a friend
+    services.friend_block(user=dave, friend_id=alice.pk)  # a friend blocked alice
+    services.friend_block(user=alice, friend_id=stranger.pk)  # a block of a non-friend
+    services.friend_block(user=bob, friend_id=erin.pk)  # someone else's block
+    assert sorted(selectors.presence_audience_ids(alice.pk)) == sorted([bob.pk, erin.pk])
+    # Symmetric: each blocked pair is out of both audiences.
+    assert alice.pk not in selectors.presence_audience_ids(carol.pk)
+    assert alice.pk not in selectors.presence_audience_ids(dave.pk)
+    assert alice.pk in selectors.presence_audience_ids(bob.pk)
+    services.friend_unblock(user=dave, friend_id=alice.pk)
+    assert dave.pk in selectors.presence_audience_ids(alice.pk)
+    services.friendship_delete(user=alice, friend_id=bob.pk)
+    assert bob.pk not in selectors.presence_audience_ids(alice.pk)
+
+
+def test_presence_audience_is_one_query(alice, make_user, befriend, django_assert_num_queries):
+    friends = [make_user() for _ in range(4)]
+    for friend in friends:
+        befriend(alice, friend)
+    services.friend_block(user=friends[0], friend_id=alice.pk)
+    with django_assert_num_queries(1):
+        audience = selectors.presence_audience_ids(alice.pk)
+    assert sorted(audience) == sorted(friend.pk for friend in friends[1:])
