@@ -177,7 +177,7 @@ class _MemoryBuckets:
 
     def _sweep(self, now: int) -> None:
         """Forget full buckets (TAT passed), which are the same as absent ones. The next sweep
-        waits until the dictionary has doubled, so sweeping costs O(1) per action."""
+        waits until the dictionary has doubled, so sweeping costs amortized O(1) per action."""
         self._tat = {key: tat for key, tat in self._tat.items() if tat > now}
         self._sweep_at = max(self._MIN_SWEEP, 2 * len(self._tat))
 
@@ -210,7 +210,7 @@ class TokenBucketLimit:
         if not settings.IM_THROTTLE:
             return
         burst, window_s = parse_rate(getattr(settings, self.rate_setting))
-        if burst < 1:
+        if burst < 1:  # a rate of 0 allows nothing
             raise rate_limited(window_s)
         interval_us = max(1, window_s * _MICROS // burst)
         take = _redis_take if settings.REDIS_URL else _memory_buckets.take
