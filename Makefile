@@ -17,9 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 migrate: $(VENV)/.installed
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 
-## Serve HTTP (and WebSocket) on $(HOST):$(PORT) with daphne; DEBUG=1 unless set.
+## Serve HTTP (and WebSocket) on $(HOST):$(PORT) with daphne; DEBUG=1 unless set. No absolute
+## socket lifetime (daphne's default is 24 h): tokens and the idle timeout bound sockets.
 run: migrate
-	DEBUG=$${DEBUG-1} $(BIN)/daphne -b $(HOST) -p $(PORT) imserver.asgi:application
+	DEBUG=$${DEBUG-1} $(BIN)/daphne --websocket_timeout -1 -b $(HOST) -p $(PORT) imserver.asgi:application
 
 ## Demo users, friendships, a group, messages and a file (manage.py seed_demo; idempotent).
 seed: migrate

@@ -29,12 +29,22 @@ class TokenVersionJWTAuthentication(JWTAuthentication):
         return user
 
 
-def user_for_access_token(raw_token: str) -> User:
-    """The active user an access token belongs to (the WebSocket handshake uses this).
+def validated_access_token(raw_token: str) -> Token:
+    """The access token's signature, type and expiry checked, without the database.
 
-    Raises ``AuthenticationFailed`` (or its subclass ``InvalidToken``) for a missing, malformed,
-    expired or revoked token, exactly as the REST authentication does.
+    Raises ``AuthenticationFailed`` (or its subclass ``InvalidToken``) exactly as REST does.
     """
-    authentication = TokenVersionJWTAuthentication()
-    validated = authentication.get_validated_token(raw_token.encode())
-    return authentication.get_user(validated)
+    return TokenVersionJWTAuthentication().get_validated_token(raw_token.encode())
+
+
+def token_user_id(token: Token) -> int | None:
+    try:
+        return int(token[api_settings.USER_ID_CLAIM])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def user_for_validated_token(token: Token) -> User:
+    """The active user a validated token belongs to; ``AuthenticationFailed`` when the token
+    has been revoked (its version is old) or the user banned, deactivated or deleted."""
+    return TokenVersionJWTAuthentication().get_user(token)

@@ -31,3 +31,16 @@ def user_search(*, keyword: str) -> QuerySet[User]:
         status=User.Status.ACTIVE,
         is_active=True,
     ).order_by("-id")
+
+
+def session_states(user_ids: list[int]) -> dict[int, tuple[int, bool]]:
+    """For each of ``user_ids`` that exists: its token version, and whether it may hold a
+    session at all (active and not banned). Users missing from the answer were deleted."""
+    states: dict[int, tuple[int, bool]] = {}
+    for start in range(0, len(user_ids), 500):
+        rows = User.objects.filter(pk__in=user_ids[start : start + 500]).values_list(
+            "pk", "token_version", "status", "is_active"
+        )
+        for pk, version, status, is_active in rows:
+            states[pk] = (version, is_active and status != User.Status.BANNED)
+    return states

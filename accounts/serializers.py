@@ -63,6 +63,12 @@ class RefreshTokenInputSerializer(serializers.Serializer):
     refresh_token = TrimmedCharField(max_length=4096)
 
 
+class LogoutInputSerializer(RefreshTokenInputSerializer):
+    all_devices = serializers.BooleanField(
+        default=False, help_text="true: revoke every token of the user and close their sockets"
+    )
+
+
 class UpdateInfoInputSerializer(serializers.Serializer):
     nickname = TrimmedCharField(max_length=50, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False)

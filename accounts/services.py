@@ -64,7 +64,11 @@ def user_login(*, username: str, password: str, ip: str) -> dict[str, str]:
     """A token pair for valid credentials; failures are counted per IP and per username."""
     username_key = username.lower()
     if login_failures_by_ip.is_blocked(ip) or login_failures_by_username.is_blocked(username_key):
-        raise AppError(ErrorCode.RATE_LIMITED, _("Too many failed logins, please try again later"))
+        raise AppError(
+            ErrorCode.RATE_LIMITED,
+            _("Too many failed logins, please try again later"),
+            retry_after=login_failures_by_ip.retry_after(),  # both limits share one window
+        )
 
     user = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).first()
     if user is None:
@@ -113,8 +117,14 @@ def token_refresh(*, refresh_token: str) -> dict[str, str]:
     return token_pair_for_user(user)
 
 
-def token_logout(*, refresh_token: str) -> None:
-    _valid_refresh_token(refresh_token).blacklist()
+@transaction.atomic
+def token_logout(*, refresh_token: str, all_devices: bool = False) -> None:
+    """Blacklist the refresh token. With ``all_devices``, every token of its user issued so far
+    stops working too (access tokens included) and the user's sockets close (4001)."""
+    refresh = _valid_refresh_token(refresh_token)
+    if all_devices:
+        revoke_all_tokens(_current_user_for_refresh(refresh))
+    refresh.blacklist()
 
 
 @transaction.atomic

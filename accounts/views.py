@@ -11,6 +11,7 @@ from accounts import selectors, services
 from accounts.openapi import PasswordChangedSerializer, SearchResultSerializer, TokenPairSerializer
 from accounts.serializers import (
     LoginInputSerializer,
+    LogoutInputSerializer,
     RefreshTokenInputSerializer,
     RegisterInputSerializer,
     SearchQuerySerializer,
@@ -62,12 +63,15 @@ class AuthViewSet(viewsets.ViewSet):
         return Response(services.token_refresh(**data))
 
     @extend_schema(
-        summary="Log out: blacklist the refresh token (an addition)",
-        request=RefreshTokenInputSerializer,
+        summary=(
+            "Log out (an addition): blacklist the refresh token; with `all_devices` revoke "
+            "every token of the user and close their sockets"
+        ),
+        request=LogoutInputSerializer,
         responses=responses(ConfirmationSerializer, 401),
     )
     def logout(self, request: Request) -> Response:
-        services.token_logout(**validated(RefreshTokenInputSerializer, request.data))
+        services.token_logout(**validated(LogoutInputSerializer, request.data))
         return Response({"message": _("Logged out")})
 
 

@@ -110,6 +110,9 @@ class Stack:
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "IM_THROTTLE": "0",
+            # Scenario 5 spreads its idle sockets over the users it has (20 each for 10,000
+            # sockets and 500 users); the per-user cap stays on with IM_THROTTLE=0.
+            "IM_WS_MAX_CONNECTIONS_PER_USER": "1000000",
             "LOG_LEVEL": "WARNING",
             "DATABASE_URL": self.server_database_url(),
             "IM_MEDIA_ROOT": str(self.tmp / "media"),

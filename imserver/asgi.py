@@ -15,7 +15,12 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from imserver.http_handler import OneHopASGIHandler  # noqa: E402
-from imserver.realtime import autobahn_quiet, prepared_frames, write_through  # noqa: E402
+from imserver.realtime import (  # noqa: E402
+    autobahn_quiet,
+    daphne_limits,
+    prepared_frames,
+    write_through,
+)
 from imserver.realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
 from imserver.realtime.consumers import ClientConsumer  # noqa: E402
 from imserver.realtime.lanes import http_on_lanes  # noqa: E402
@@ -24,6 +29,10 @@ django_asgi_app = OneHopASGIHandler()
 autobahn_quiet.install()
 write_through.install()
 prepared_frames.install()
+daphne_limits.install(
+    max_frame_bytes=settings.IM_WS_MAX_FRAME_BYTES,
+    max_buffered_bytes=settings.IM_WS_MAX_BUFFERED_BYTES,
+)
 
 # The event loop (sockets, pushes) waits for the GIL behind the lane threads; at Python's
 # default 5 ms a push took up to seconds to get through under load (docs/benchmarks).

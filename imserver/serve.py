@@ -17,6 +17,11 @@ import subprocess
 import sys
 import time
 
+# Sockets have no absolute lifetime: each lives as long as its access token, extended by the
+# client's ``auth`` frames, and closes when idle (docs/realtime.md). Daphne's own default closes
+# every socket after 24 hours. Extra arguments after ``--`` come later and win.
+DAPHNE_DEFAULTS = ["--websocket_timeout", "-1"]
+
 
 def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -50,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 "daphne",
                 "--fd",
                 str(sock.fileno()),
+                *DAPHNE_DEFAULTS,
                 *args.daphne_args,
                 args.application,
             ],

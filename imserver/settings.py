@@ -238,6 +238,17 @@ IM_WS_IDLE_TIMEOUT_S = env.int("IM_WS_IDLE_TIMEOUT_S", default=90)
 # users go offline by then); each connection refreshes it every third of that.
 IM_PRESENCE_TTL_S = env.int("IM_PRESENCE_TTL_S", default=75)
 IM_WS_MAX_FRAME_BYTES = env.int("IM_WS_MAX_FRAME_BYTES", default=65536)
+# Open sockets one user may hold in the whole cluster; one more is closed with 4029.
+IM_WS_MAX_CONNECTIONS_PER_USER = env.int("IM_WS_MAX_CONNECTIONS_PER_USER", default=10)
+# How often each process re-reads the users of its sockets (token version, ban, active), so a
+# revocation whose push was lost still closes them (CONTRACT 12: at most 30 s).
+IM_WS_SESSION_CHECK_S = env.float("IM_WS_SESSION_CHECK_S", default=30)
+if not 0 < IM_WS_SESSION_CHECK_S <= 30:
+    raise ImproperlyConfigured("IM_WS_SESSION_CHECK_S must be more than 0 and at most 30")
+# Output a socket may leave unsent (a client that does not read) before it is closed with 4009.
+IM_WS_MAX_BUFFERED_BYTES = env.int("IM_WS_MAX_BUFFERED_BYTES", default=4 * 1024 * 1024)
+# typing frames a socket may send per second (a token bucket of this size); more are dropped.
+IM_WS_TYPING_PER_S = env.int("IM_WS_TYPING_PER_S", default=5)
 # Browser origins allowed on /ws besides ALLOWED_HOSTS (e.g. "https://chat.example.com").
 IM_WS_ALLOWED_ORIGINS = env.list("IM_WS_ALLOWED_ORIGINS", default=[])
 IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)

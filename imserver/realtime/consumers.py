@@ -1,8 +1,15 @@
-"""The ``/ws`` connection: pushes out, client frames in (CONTRACT 7).
+"""The ``/ws`` connection: pushes out, client frames in (CONTRACT 7 and 12; docs/realtime.md).
 
-Close codes: 4001 missing/invalid/revoked token (also when the user is banned or changes the
-password while connected), 4008 silent for longer than ``IM_WS_IDLE_TIMEOUT_S``, 1009 a frame
-over ``IM_WS_MAX_FRAME_BYTES``, 1011 the channel layer failed while connecting.
+Close codes: 4001 missing, invalid, expired or revoked token (also when the token expires while
+connected, or the user is banned, deactivated, changes the password or logs out everywhere);
+4008 silent for longer than ``IM_WS_IDLE_TIMEOUT_S``; 4029 more than
+``IM_WS_MAX_CONNECTIONS_PER_USER`` sockets of one user; 1011 the channel layer failed while
+connecting. 1009 (frame too big) and 4009 (slow consumer) are sent by the protocol layer
+(``imserver.realtime.daphne_limits``).
+
+No client input raises out of this consumer, and whatever ends a socket (a close either way, an
+exception, a cancelled task) runs ``_leave``: out of the registry, the push group and presence,
+with the offline ``presence`` push when it was the user's last socket.
 """
 
 import asyncio
@@ -13,26 +20,36 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, AuthenticationFailed
 
+from accounts.authentication import user_for_validated_token
 from accounts.models import User
 from chat import realtime as chat_frames
 from imserver.api.errors import ErrorCode, invalid_parameter_message
 from imserver.api.exceptions import code_and_message
+from imserver.api.json_limits import BAD_UNICODE, TOO_DEEP, JsonRefused, loads_checked
 from imserver.realtime.fanout import local_sockets
 from imserver.realtime.lanes import run_sync
 from imserver.realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
 from imserver.realtime.publish import deferred_pushes, push_now, user_group_name
-from social.selectors import friend_ids
+from imserver.realtime.sessions import (
+    Grant,
+    ensure_session_checker,
+    grant_for,
+    token_renewal,
+)
+from social.selectors import presence_audience_ids
 
 logger = logging.getLogger("imserver.realtime")
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_IDLE = 4008
+CLOSE_TOO_MANY_CONNECTIONS = 4029
 CLOSE_TOO_BIG = 1009
 CLOSE_SERVER_ERROR = 1011
 
@@ -51,65 +68,193 @@ def language_from_scope(scope: dict[str, Any]) -> str:
 
 
 def _frame_too_big(raw: str | bytes) -> bool:
+    """For servers whose protocol layer does not hold the limit itself (daphne does)."""
     limit = settings.IM_WS_MAX_FRAME_BYTES
     if isinstance(raw, str):
         return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
     return len(raw) > limit
 
 
+class TypingBucket:
+    """``rate`` typing frames a second with a burst of ``rate``; what goes beyond is dropped."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.tokens = float(rate)
+        self.updated = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _refusal_text(refused: JsonRefused) -> str:
+    if refused.reason == TOO_DEEP:
+        return gettext("JSON nested too deeply")
+    if refused.reason == BAD_UNICODE:
+        return gettext("invalid Unicode")
+    return gettext("malformed JSON frame")
+
+
 class ClientConsumer(AsyncWebsocketConsumer):
     user: User | None = None
+    grant: Grant | None = None
     watcher: asyncio.Task | None = None
+    # What _leave has to undo: the push group joined, in the registry, a presence entry.
+    group: str | None = None
+    registered = False
+    in_presence = False
+    closing = False
+    left = False
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave(None)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its ``aclose_old_connections()`` before every frame and
-        every push: a thread hand-off each time, for nothing here, since this consumer touches
-        the database only through ``run_sync``, which closes old connections on its lane."""
+        every push (this consumer touches the database only through ``run_sync``, which closes
+        old connections on its lane), and with every failure contained: a failed handler is
+        logged, the client gets an ``error`` frame for its frame, and the socket stays open."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            logger.exception(
+                "socket %s of user %s: %s failed",
+                self.channel_name,
+                self._user_id(),
+                message["type"],
+            )
+            if message["type"] == "websocket.connect":
+                await self._close(CLOSE_SERVER_ERROR)
+            elif message["type"] == "websocket.receive":
+                await self._internal_error()
 
+    def _user_id(self) -> int | None:
+        return self.grant.user_id if self.grant is not None else None
+
+    # --- connecting and leaving ---------------------------------------------------------------
     async def connect(self) -> None:
-        self.user = self.scope.get("user")
         self.language = language_from_scope(self.scope)
         self.last_frame_at = time.monotonic()
+        self.typing_bucket = TypingBucket(settings.IM_WS_TYPING_PER_S)
+        refusal = await self._authenticate()
+        # Accepted in every case, so that a refusal reaches the client as a close code.
         await self.accept()
-        if self.user is None:
-            await self.close(code=CLOSE_UNAUTHORIZED)
+        if refusal is not None:
+            await self._close(refusal)
             return
-        self.token_version = self.user.token_version
+        connections = await self._count_connection()
+        if connections is not None and connections > settings.IM_WS_MAX_CONNECTIONS_PER_USER:
+            await self._close(CLOSE_TOO_MANY_CONNECTIONS)
+            return
+        registry = local_sockets()
         try:
-            await self.channel_layer.group_add(user_group_name(self.user.pk), self.channel_name)
-            await local_sockets().add(self.user.pk, self)
+            await registry.add(self.user.pk, self)
         except Exception:
-            logger.exception("joining the push group of user %s failed", self.user.pk)
-            self.user = None
-            await self.close(code=CLOSE_SERVER_ERROR)
+            logger.exception("starting the fan-out listener failed")
+            await self._close(CLOSE_SERVER_ERROR)
             return
+        self.registered = True
+        ensure_session_checker(registry)
+        logger.info(
+            "socket %s of user %s open (sockets in this process: %d)",
+            self.channel_name,
+            self.user.pk,
+            registry.open_count,
+        )
         self.watcher = asyncio.create_task(self._watch())
+        if connections == 1:
+            await self._announce_presence(ONLINE, self.user.pk)
+
+    async def _authenticate(self) -> int | None:
+        """Check the handshake's token and join the user's push group; the close code of a
+        refusal, or None. The user is read after the group is joined: a revocation committed
+        before that read is seen by it, one committed after it is pushed to the group."""
+        raw_token = self.scope.get("token")
         try:
-            if await presence_store().connect(self.user.pk, self.channel_name):
-                await self._announce_presence(ONLINE)
-        except Exception:  # presence is best effort; the socket works without it
+            self.grant, token = grant_for(raw_token) if raw_token else (None, None)
+        except AuthenticationFailed:
+            self.grant = None
+        if self.grant is None:
+            return CLOSE_UNAUTHORIZED
+        group = user_group_name(self.grant.user_id)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            logger.exception("joining the push group of user %s failed", self.grant.user_id)
+            return CLOSE_SERVER_ERROR
+        self.group = group
+        try:
+            self.user = await run_sync(user_for_validated_token, token)
+        except AuthenticationFailed:
+            return CLOSE_UNAUTHORIZED
+        return None
+
+    async def _count_connection(self) -> int | None:
+        """This socket's presence entry; the user's live sockets in the cluster with it, or
+        None when presence is unavailable (the socket works without it, uncounted)."""
+        try:
+            connections = await presence_store().connect(self.user.pk, self.channel_name)
+        except Exception:
             logger.exception("registering the presence of user %s failed", self.user.pk)
+            return None
+        self.in_presence = True
+        return connections
 
     async def disconnect(self, code: int) -> None:
+        await self._leave(code)
+
+    async def _leave(self, code: int | None) -> None:
+        """Undo what ``connect`` did, once, however the socket ended (``code`` None: by an
+        exception or cancellation rather than a close)."""
+        if self.left:
+            return
+        self.left = True
         if self.watcher is not None:
             self.watcher.cancel()
-        if self.user is None:
-            return
-        user_id, self.user = self.user.pk, None
-        local_sockets().remove(user_id, self)
-        try:
-            await self.channel_layer.group_discard(user_group_name(user_id), self.channel_name)
-        except Exception:
-            logger.exception("leaving the push group of user %s failed", user_id)
-        try:
-            if await presence_store().disconnect(user_id, self.channel_name):
-                await self._announce_presence(OFFLINE, user_id=user_id)
-        except Exception:
-            logger.exception("clearing the presence of user %s failed", user_id)
+        user_id = self._user_id()
+        if self.registered:
+            registry = local_sockets()
+            registry.remove(user_id, self)
+            logger.info(
+                "socket %s of user %s closed with %s (sockets in this process: %d)",
+                self.channel_name,
+                user_id,
+                code if code is not None else "an error",
+                registry.open_count,
+            )
+        if self.group is not None:
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception:
+                logger.exception("leaving the push group of user %s failed", user_id)
+        if self.in_presence:
+            try:
+                last = await presence_store().disconnect(user_id, self.channel_name)
+                if last:
+                    await self._announce_presence(OFFLINE, user_id)
+            except Exception:
+                logger.exception("clearing the presence of user %s failed", user_id)
+        self.user = None
+
+    async def _close(self, code: int) -> None:
+        """Close once; frames that still arrive before the client's answer are ignored."""
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
 
     # --- server -> client ---------------------------------------------------------------------
     async def push(self, message: dict[str, Any]) -> None:
@@ -117,40 +262,73 @@ class ClientConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["text"])
 
     async def session_revoke(self, message: dict[str, Any]) -> None:
-        if message["token_version"] > self.token_version:
-            await self.close(code=CLOSE_UNAUTHORIZED)
+        """Every token of the user older than ``token_version`` was revoked."""
+        grant = self.grant
+        if grant is not None and message["token_version"] > (grant.token_version or 0):
+            await self._close(CLOSE_UNAUTHORIZED)
+
+    async def recheck(self, state: tuple[int, bool] | None) -> None:
+        """The periodic session check: ``state`` is the user's (token version, may hold a
+        session), or None for a deleted user."""
+        grant = self.grant
+        if grant is None or self.closing:
+            return
+        if state is None or not state[1] or state[0] != grant.token_version:
+            await self._close(CLOSE_UNAUTHORIZED)
 
     async def send_frame(self, frame_type: str, data: dict[str, Any]) -> None:
-        await self.send(
-            text_data=json.dumps({"type": frame_type, "data": data}, ensure_ascii=False)
-        )
+        try:
+            text = json.dumps({"type": frame_type, "data": data}, ensure_ascii=False)
+            text.encode()
+        except UnicodeEncodeError:  # never expected: client strings are checked on arrival
+            text = json.dumps({"type": frame_type, "data": data})
+        await self.send(text_data=text)
 
     # --- client -> server ---------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.user is None:
+        if self.user is None or self.closing:
             return
         raw = text_data if text_data is not None else bytes_data or b""
         if _frame_too_big(raw):
-            await self.close(code=CLOSE_TOO_BIG)
+            await self._close(CLOSE_TOO_BIG)
             return
         self.last_frame_at = time.monotonic()
         with translation.override(self.language):
             try:
-                frame = json.loads(raw)
-            except ValueError:
-                await self._error(invalid_parameter_message(gettext("malformed JSON frame")))
+                frame = loads_checked(raw)
+            except JsonRefused as refused:
+                await self._error(invalid_parameter_message(_refusal_text(refused)))
                 return
-            if not isinstance(frame, dict) or frame.get("type") not in self.handlers:
+            frame_type = frame.get("type") if isinstance(frame, dict) else None
+            handler = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
+            if handler is None:
                 await self._error(invalid_parameter_message(gettext("unknown frame type"), "type"))
                 return
-            data = frame.get("data") or {}
+            data = frame.get("data")
+            if data is None:
+                data = {}
             if not isinstance(data, dict):
                 await self._error(invalid_parameter_message(gettext("must be an object"), "data"))
                 return
-            await self.handlers[frame["type"]](self, data)
+            await handler(self, data)
 
     async def _on_ping(self, data: dict[str, Any]) -> None:
         await self.send_frame("pong", {})
+
+    async def _on_auth(self, data: dict[str, Any]) -> None:
+        user_id = self.user.pk
+        grant = await self._call(lambda _user, data: token_renewal(user_id, data), data)
+        if grant is None:
+            return
+        if grant.expires_at < self.grant.expires_at:
+            await self._error(
+                invalid_parameter_message(
+                    gettext("expires earlier than the token of this connection"), "token"
+                )
+            )
+            return
+        self.grant = grant
+        await self.send_frame("auth", {"expires_at": grant.expires_at})
 
     async def _on_message(self, data: dict[str, Any]) -> None:
         client_msg_id = data.get("client_msg_id")
@@ -172,6 +350,8 @@ class ClientConsumer(AsyncWebsocketConsumer):
         await self._call(chat_frames.read_from_frame, data)
 
     async def _on_typing(self, data: dict[str, Any]) -> None:
+        if not self.typing_bucket.take():
+            return
         relay = await self._call(chat_frames.typing_from_frame, data)
         if relay is not None:
             recipients, payload = relay
@@ -179,18 +359,20 @@ class ClientConsumer(AsyncWebsocketConsumer):
 
     handlers: dict[str, Callable[["ClientConsumer", dict[str, Any]], Awaitable[None]]] = {
         "ping": _on_ping,
+        "auth": _on_auth,
         "message": _on_message,
         "read": _on_read,
         "typing": _on_typing,
     }
 
     async def _call(self, function: Callable[..., Any], data: dict[str, Any], **echo: Any) -> Any:
-        """Run a sync chat function for this user; refusals become an ``error`` frame."""
+        """Run a sync function for this user on a lane; refusals become an ``error`` frame."""
         language = self.language
+        user = self.user
 
         def run() -> Any:
             with translation.override(language):
-                return function(self.user, data)
+                return function(user, data)
 
         try:
             return await run_sync(run)
@@ -199,43 +381,49 @@ class ClientConsumer(AsyncWebsocketConsumer):
                 code, message = code_and_message(exc)
             await self._error(message, code=code, **echo)
         except Exception:
-            logger.exception("frame from user %s failed", self.user.pk if self.user else None)
-            with translation.override(language):
-                await self._error(
-                    gettext("Internal server error"), code=ErrorCode.SERVER_ERROR, **echo
-                )
+            logger.exception("frame from user %s failed", self._user_id())
+            await self._internal_error(**echo)
         return None
+
+    async def _internal_error(self, **echo: Any) -> None:
+        with translation.override(self.language):
+            await self._error(gettext("Internal server error"), code=ErrorCode.SERVER_ERROR, **echo)
 
     async def _error(
         self, message: str, *, code: int = ErrorCode.BAD_REQUEST, **extra: Any
     ) -> None:
         await self.send_frame("error", {"code": int(code), "message": str(message), **extra})
 
-    # --- heartbeat, idle timeout and presence -----------------------------------------------
+    # --- token expiry, idle timeout and presence ----------------------------------------------
     async def _watch(self) -> None:
         idle_limit = settings.IM_WS_IDLE_TIMEOUT_S
         refresh_every = settings.IM_PRESENCE_TTL_S / 3
-        tick = max(0.05, min(refresh_every, idle_limit / 3))
-        last_refresh = time.monotonic()
-        while True:
-            await asyncio.sleep(tick)
+        next_refresh = time.monotonic() + refresh_every
+        while not self.closing:
             now = time.monotonic()
-            if now - self.last_frame_at > idle_limit:
-                await self.close(code=CLOSE_IDLE)
+            expires_in = self.grant.expires_at - time.time()
+            wake_in = min(self.last_frame_at + idle_limit, next_refresh) - now
+            await asyncio.sleep(max(0.05, min(wake_in, expires_in)))
+            now = time.monotonic()
+            if time.time() >= self.grant.expires_at:
+                await self._close(CLOSE_UNAUTHORIZED)
                 return
-            if now - last_refresh >= refresh_every and self.user is not None:
-                last_refresh = now
+            if now - self.last_frame_at > idle_limit:
+                await self._close(CLOSE_IDLE)
+                return
+            if now >= next_refresh and self.user is not None:
+                next_refresh = now + refresh_every
                 try:
                     await presence_store().refresh(self.user.pk, self.channel_name)
                 except Exception:
                     logger.exception("refreshing the presence of user %s failed", self.user.pk)
 
-    async def _announce_presence(self, status: int, *, user_id: int | None = None) -> None:
-        user_id = user_id if user_id is not None else self.user.pk
-        recipients = await run_sync(_online_friends, user_id)
+    async def _announce_presence(self, status: int, user_id: int) -> None:
+        recipients = await run_sync(_presence_recipients, user_id)
         if recipients:
             await push_now(recipients, "presence", {"user_id": user_id, "online_status": status})
 
 
-def _online_friends(user_id: int) -> list[int]:
-    return sorted(online_user_ids(friend_ids(user_id)))
+def _presence_recipients(user_id: int) -> list[int]:
+    """Online friends, except those in a block with the user either way (CONTRACT 12)."""
+    return sorted(online_user_ids(presence_audience_ids(user_id)))

@@ -32,12 +32,15 @@ class LocalSockets:
     """The open sockets of one event loop by user, and the listener of ``im.fanout``.
 
     The listener runs while the loop has sockets; the first socket starts it (and fails to
-    connect if the channel layer is down), the last one to leave stops it.
+    connect if the channel layer is down), the last one to leave stops it, and the session
+    checker (``imserver.realtime.sessions``) with it.
     """
 
     def __init__(self) -> None:
         self.by_user: dict[int, set[Socket]] = {}
+        self.open_count = 0
         self.listener: asyncio.Task | None = None
+        self.session_checker: asyncio.Task | None = None
         self.lock = asyncio.Lock()
 
     async def add(self, user_id: int, socket: Socket) -> None:
@@ -50,17 +53,23 @@ class LocalSockets:
                 channel = await layer.new_channel()
                 await layer.group_add(FANOUT_GROUP, channel)
                 self.listener = asyncio.create_task(self._listen(layer, channel))
-            self.by_user.setdefault(user_id, set()).add(socket)
+            sockets = self.by_user.setdefault(user_id, set())
+            if socket not in sockets:
+                sockets.add(socket)
+                self.open_count += 1
 
     def remove(self, user_id: int, socket: Socket) -> None:
         sockets = self.by_user.get(user_id)
-        if sockets is not None:
+        if sockets is not None and socket in sockets:
             sockets.discard(socket)
+            self.open_count -= 1
             if not sockets:
                 del self.by_user[user_id]
-        if not self.by_user and self.listener is not None:
-            self.listener.cancel()
-            self.listener = None
+        if not self.by_user:
+            for task in (self.listener, self.session_checker):
+                if task is not None:
+                    task.cancel()
+            self.listener = self.session_checker = None
 
     async def _listen(self, layer: Any, channel: str) -> None:
         try:

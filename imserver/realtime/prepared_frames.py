@@ -10,9 +10,10 @@ group message (docs/benchmarks).
 
 An unmasked, unfragmented, uncompressed text frame is the same bytes on every connection, so
 the shortcut is only taken for such a connection in its plain open state (no compression
-negotiated, no fragmentation, no masking, nothing queued by Autobahn, no message size limit
-exceeded); everything else goes through Autobahn as before. Autobahn's traffic counters, which
-nothing here reads, do not count these frames.
+negotiated, no fragmentation, no masking, nothing queued by Autobahn); everything else goes
+through Autobahn as before. The connection's message size limit is the limit of what the client
+may send (``imserver.realtime.daphne_limits``), so it is not applied to what is sent here.
+Autobahn's traffic counters, which nothing here reads, do not count these frames.
 """
 
 from typing import Any
@@ -44,9 +45,8 @@ def _frame_of(text: str) -> bytes:
     return frame
 
 
-def _plain_open(protocol: Any, frame_length: int) -> bool:
-    """Open, and writing this frame as it is is what Autobahn would do (the size limit is
-    checked against the whole frame, a few bytes more than the payload it limits)."""
+def _plain_open(protocol: Any) -> bool:
+    """Open, and writing this frame as it is is what Autobahn would do."""
     return (
         protocol.state == protocol.STATE_OPEN
         and protocol._perMessageCompress is None
@@ -55,14 +55,13 @@ def _plain_open(protocol: Any, frame_length: int) -> bool:
         and not protocol.maskServerFrames
         and not protocol.autoFragmentSize
         and not protocol.trackedTimings
-        and not (0 < protocol.maxMessagePayloadSize < frame_length)
     )
 
 
 def _server_send(self: Any, content: Any, binary: bool = False) -> None:
     if not binary and isinstance(content, str):
         frame = _frame_of(content)
-        if _plain_open(self, len(frame)):
+        if _plain_open(self):
             self.transport.write(frame)
             return
     _original_server_send(self, content, binary)

@@ -8,8 +8,9 @@ crashed process cannot leave its users online for longer than ``IM_PRESENCE_TTL_
   score = expiry), shared by every process.
 - Without: a dictionary in this process (the in-memory channel layer serves one process too).
 
-``connect`` and ``disconnect`` report the 0->1 and 1->0 edges, on which friends get a
-``presence`` push.
+``connect`` reports how many live connections the user has with the new one (1 is the 0->1 edge,
+on which friends get a ``presence`` push; more than ``IM_WS_MAX_CONNECTIONS_PER_USER`` refuses
+the new one), ``disconnect`` the 1->0 edge.
 """
 
 import asyncio
@@ -45,12 +46,12 @@ class MemoryPresence:
             del entries[connection_id]
         return entries
 
-    async def connect(self, user_id: int, connection_id: str) -> bool:
+    async def connect(self, user_id: int, connection_id: str) -> int:
         now = time.time()
         with self._lock:
             entries = self._live(user_id, now)
             entries[connection_id] = now + _ttl()
-            return len(entries) == 1
+            return len(entries)
 
     async def refresh(self, user_id: int, connection_id: str) -> None:
         await self.connect(user_id, connection_id)
@@ -87,7 +88,7 @@ class RedisPresence:
             client = self._async_by_loop[loop] = aioredis.Redis.from_url(self.url)
         return client
 
-    async def connect(self, user_id: int, connection_id: str) -> bool:
+    async def connect(self, user_id: int, connection_id: str) -> int:
         now = time.time()
         async with self._client().pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(_key(user_id), "-inf", now)
@@ -95,7 +96,7 @@ class RedisPresence:
             pipe.zcard(_key(user_id))
             pipe.expire(_key(user_id), int(_ttl()) + 1)
             _removed, _added, count, _ = await pipe.execute()
-        return count == 1
+        return int(count)
 
     async def refresh(self, user_id: int, connection_id: str) -> None:
         async with self._client().pipeline(transaction=True) as pipe:

@@ -207,3 +207,37 @@ def test_expired_access_token_is_40001(api_client, make_user):
     token.set_exp(from_time=timezone.now() - timedelta(hours=3))
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api_client.get("/user/profile").json()["code"] == 40001
+
+
+def test_logout_on_all_devices_revokes_every_token_of_the_user(api_client, make_user):
+    make_user("alice")
+    phone = login(api_client, "alice").json()["data"]
+    laptop = login(api_client, "alice").json()["data"]
+    answer = api_client.post(
+        "/logout", {"refresh_token": phone["refresh_token"], "all_devices": True}, format="json"
+    )
+    assert answer.json()["code"] == 20000
+    for pair in (phone, laptop):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+        assert api_client.get("/user/profile").json()["code"] == 40001
+        api_client.credentials()
+        refresh = api_client.post("/refresh_token", {"refresh_token": pair["refresh_token"]})
+        assert refresh.json()["code"] == 40001
+    # Issued after it, within the same second: valid.
+    fresh = login(api_client, "alice").json()["data"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['access_token']}")
+    assert api_client.get("/user/profile").json()["code"] == 20000
+
+
+def test_logout_on_all_devices_needs_a_current_refresh_token(api_client, make_user):
+    make_user("alice")
+    pair = login(api_client, "alice").json()["data"]
+    api_client.post("/logout", {"refresh_token": pair["refresh_token"]})
+    again = api_client.post(
+        "/logout", {"refresh_token": pair["refresh_token"], "all_devices": True}, format="json"
+    )
+    assert again.json()["code"] == 40001
+    bad = api_client.post(
+        "/logout", {"refresh_token": pair["refresh_token"], "all_devices": "maybe"}, format="json"
+    )
+    assert bad.json()["code"] == 40000 and "all_devices" in bad.json()["message"]

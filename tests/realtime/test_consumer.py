@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
@@ -11,8 +12,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import services as account_services
 from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
 from groups import services as group_services
-from imserver.realtime.fanout import DIRECT_MAX
+from imserver.realtime.fanout import DIRECT_MAX, local_sockets
 from imserver.realtime.presence import online_user_ids
+from imserver.realtime.publish import user_group_name
 from social import services as social_services
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -271,3 +273,93 @@ async def test_presence_edges_and_friend_list(pair, open_socket, client_for):
     await alice_second.close()
     assert await bob_socket.receive_type("presence") == {"user_id": alice.pk, "online_status": 0}
     assert await make(alice_status_in_bobs_list)() == 0
+
+
+async def test_a_consumer_that_fails_is_cleaned_up_like_a_closed_one(pair, open_socket):
+    """An event no handler knows makes the consumer raise out of its loop: the socket is still
+    taken out of the registry, its group and presence, and friends get the offline push."""
+    alice, bob = pair
+    _connected, bob_socket = await open_socket(bob)
+    _connected, alice_socket = await open_socket(alice)
+    assert await bob_socket.receive_type("presence") == {"user_id": alice.pk, "online_status": 1}
+    registry = local_sockets()
+    assert alice.pk in registry.by_user
+
+    await get_channel_layer().group_send(user_group_name(alice.pk), {"type": "no.such.event"})
+
+    assert await bob_socket.receive_type("presence") == {"user_id": alice.pk, "online_status": 0}
+    assert alice.pk not in registry.by_user
+    assert await make(online_user_ids)([alice.pk]) == set()
+    with pytest.raises(ValueError, match="no.such.event"):  # how the consumer ended
+        await alice_socket.close()
+    await bob_socket.close()
+
+
+async def test_a_failing_handler_answers_an_error_and_the_socket_stays(pair, open_socket):
+    """A push event without its text fails in the handler; the socket carries on."""
+    alice, _bob = pair
+    _connected, socket = await open_socket(alice)
+    await get_channel_layer().group_send(user_group_name(alice.pk), {"type": "push"})
+    await socket.send({"type": "ping"})
+    assert await socket.receive_type("pong") == {}
+    await socket.close()
+
+
+async def test_auth_frame_extends_the_session(make_user, open_socket):
+    user = await make(make_user)("alice")
+    other = await make(make_user)("bob")
+    first = await make(token_pair_for_user)(user)
+    _connected, socket = await open_socket(token=first["access_token"])
+
+    def later_token() -> str:
+        token = AccessToken.for_user(user)
+        token[TOKEN_VERSION_CLAIM] = user.token_version
+        token.set_exp(from_time=timezone.now() + timedelta(hours=1))
+        return str(token)
+
+    token = await make(later_token)()
+    await socket.send({"type": "auth", "data": {"token": token}})
+    expires_at = AccessToken(token, verify=False)["exp"]
+    assert await socket.receive_type("auth") == {"expires_at": expires_at}
+    refusals = [
+        ({}, 40000),
+        ({"token": ""}, 40000),
+        ({"token": first["access_token"]}, 40000),  # expires earlier than the current one
+        ({"token": first["refresh_token"]}, 40001),
+        ({"token": (await make(token_pair_for_user)(other))["access_token"]}, 40001),
+        ({"token": "a.b.c"}, 40001),
+    ]
+    for data, code in refusals:
+        await socket.send({"type": "auth", "data": data})
+        assert (await socket.receive_type("error"))["code"] == code, data
+    await make(account_services.revoke_all_tokens)(user)
+    assert await socket.closed_with() == 4001
+
+
+async def test_a_socket_closes_4001_when_its_token_expires(make_user, open_socket):
+    user = await make(make_user)("alice")
+
+    def soon_expiring_token() -> str:
+        token = AccessToken.for_user(user)
+        token[TOKEN_VERSION_CLAIM] = user.token_version
+        token.set_exp(from_time=timezone.now(), lifetime=timedelta(seconds=1))
+        return str(token)
+
+    _connected, socket = await open_socket(token=await make(soon_expiring_token)())
+    await socket.send({"type": "ping"})
+    assert await socket.receive_type("pong") == {}
+    assert await socket.closed_with(timeout=4) == 4001
+
+
+@override_settings(IM_WS_MAX_CONNECTIONS_PER_USER=2)
+async def test_one_socket_over_the_cap_closes_4029(make_user, open_socket):
+    user = await make(make_user)("alice")
+    _connected, _first = await open_socket(user)
+    _connected, second = await open_socket(user)
+    _connected, third = await open_socket(user)
+    assert await third.closed_with() == 4029
+    await third.close()  # the client's answer to the close, which ends that consumer
+    await second.close()
+    _connected, again = await open_socket(user)
+    await again.send({"type": "ping"})
+    assert await again.receive_type("pong") == {}

@@ -109,6 +109,8 @@ class ServerProcess:
                 sys.executable,
                 "-m",
                 "daphne",
+                "--websocket_timeout",
+                "-1",
                 "-b",
                 "127.0.0.1",
                 "-p",
