@@ -68,6 +68,13 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
             server.stop()
 
 
+def friends(server: ServerProcess) -> tuple[User, User]:
+    """Alice and Bob, friends."""
+    alice, bob = User(server, "alice"), User(server, "bob")
+    alice.befriend(bob)
+    return alice, bob
+
+
 def run(coroutine_function: Callable, *args: object) -> None:
     asyncio.run(coroutine_function(*args))
 
@@ -185,8 +192,7 @@ def test_hostile_frames_are_refused_and_leave_nothing_behind(
     start_server: StartServer, layer: str
 ) -> None:
     server = start_server(layer)
-    alice, bob = User(server, "alice"), User(server, "bob")
-    alice.befriend(bob)
+    alice, bob = friends(server)
 
     async def scenario() -> None:
         observer = await bob.socket()
@@ -215,12 +221,7 @@ def test_a_frame_over_64_kib_closes_the_socket_with_1009(
     start_server: StartServer, layer: str
 ) -> None:
     server = start_server(layer)
-    alice, bob = User(server, "alice"), User(server, "bob")
-    alice.befriend(bob)
-
-    def ping_of(size: int) -> str:
-        frame = '{"type": "ping", "pad": "' + "x" * size + '"}'
-        return frame[: size - 2] + '"}' if len(frame) > size else frame
+    alice, bob = friends(server)
 
     async def scenario() -> None:
         observer = await bob.socket()
@@ -362,8 +363,7 @@ def test_a_ban_whose_push_is_lost_still_closes_the_socket_within_30_s(
 ) -> None:
     """The default IM_WS_SESSION_CHECK_S (30 s): each process re-reads its sockets' users."""
     server = start_server(layer)
-    alice, bob = User(server, "alice"), User(server, "bob")
-    alice.befriend(bob)
+    alice, bob = friends(server)
 
     async def scenario() -> None:
         observer = await bob.socket()
@@ -436,8 +436,7 @@ def test_a_client_that_does_not_read_is_closed_at_the_buffer_bound(
     start_server: StartServer, layer: str
 ) -> None:
     server = start_server(layer, IM_WS_MAX_BUFFERED_BYTES="262144")
-    alice, bob = User(server, "alice"), User(server, "bob")
-    alice.befriend(bob)
+    alice, bob = friends(server)
 
     async def scenario() -> None:
         observer = await bob.socket()
@@ -467,8 +466,7 @@ def test_typing_is_limited_per_socket_and_refused_to_muted_members(
     start_server: StartServer, layer: str
 ) -> None:
     server = start_server(layer)
-    alice, bob = User(server, "alice"), User(server, "bob")
-    alice.befriend(bob)
+    alice, bob = friends(server)
     group_id = alice.call("POST", "/group/create", {"group_name": "g"})["group_id"]
     alice.call("POST", "/group/invite", {"group_id": group_id, "user_ids": [bob.id]})
     alice.call(

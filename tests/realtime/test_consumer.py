@@ -27,6 +27,14 @@ def befriend(a, b) -> None:
     social_services.friend_request_handle(user=b, request_id=request.pk, action=2)
 
 
+def access_token_expiring(user, *, after: timedelta) -> str:
+    """A valid access token of ``user`` whose ``exp`` is ``after`` from now (negative: expired)."""
+    token = AccessToken.for_user(user)
+    token[TOKEN_VERSION_CLAIM] = user.token_version
+    token.set_exp(from_time=timezone.now(), lifetime=after)
+    return str(token)
+
+
 @pytest.fixture
 def pair(make_user):
     alice, bob = make_user("alice"), make_user("bob")
@@ -53,13 +61,8 @@ async def test_missing_or_bad_token_closes_4001(open_socket, token):
 async def test_expired_and_revoked_tokens_close_4001(make_user, open_socket):
     user = await make(make_user)("alice")
 
-    def expired_token() -> str:
-        token = AccessToken.for_user(user)
-        token[TOKEN_VERSION_CLAIM] = user.token_version
-        token.set_exp(from_time=timezone.now() - timedelta(hours=3))
-        return str(token)
-
-    _connected, socket = await open_socket(token=await make(expired_token)())
+    expired = await make(access_token_expiring)(user, after=-timedelta(hours=1))
+    _connected, socket = await open_socket(token=expired)
     assert await socket.closed_with() == 4001
 
     old = await make(token_pair_for_user)(user)
@@ -311,13 +314,7 @@ async def test_auth_frame_extends_the_session(make_user, open_socket):
     first = await make(token_pair_for_user)(user)
     _connected, socket = await open_socket(token=first["access_token"])
 
-    def later_token() -> str:
-        token = AccessToken.for_user(user)
-        token[TOKEN_VERSION_CLAIM] = user.token_version
-        token.set_exp(from_time=timezone.now() + timedelta(hours=1))
-        return str(token)
-
-    token = await make(later_token)()
+    token = await make(access_token_expiring)(user, after=timedelta(hours=3))
     await socket.send({"type": "auth", "data": {"token": token}})
     expires_at = AccessToken(token, verify=False)["exp"]
     assert await socket.receive_type("auth") == {"expires_at": expires_at}
@@ -339,13 +336,8 @@ async def test_auth_frame_extends_the_session(make_user, open_socket):
 async def test_a_socket_closes_4001_when_its_token_expires(make_user, open_socket):
     user = await make(make_user)("alice")
 
-    def soon_expiring_token() -> str:
-        token = AccessToken.for_user(user)
-        token[TOKEN_VERSION_CLAIM] = user.token_version
-        token.set_exp(from_time=timezone.now(), lifetime=timedelta(seconds=1))
-        return str(token)
-
-    _connected, socket = await open_socket(token=await make(soon_expiring_token)())
+    expiring = await make(access_token_expiring)(user, after=timedelta(seconds=1))
+    _connected, socket = await open_socket(token=expiring)
     await socket.send({"type": "ping"})
     assert await socket.receive_type("pong") == {}
     assert await socket.closed_with(timeout=4) == 4001
