@@ -137,7 +137,7 @@ def test_delete_on_another_file_path_is_405(owner, client_for, stored):
 # --- selectors for the chat work ------------------------------------------------------------
 
 
-def test_file_get_readable_allows_only_the_uploader_for_now(make_user, owner, stored):
+def test_file_get_readable_allows_the_uploader_not_a_stranger(make_user, owner, stored):
     assert str(file_get_readable(user=owner, file_id=stored["file_id"]).pk) == stored["file_id"]
     with pytest.raises(AppError) as refused:
         file_get_readable(user=make_user("stranger"), file_id=stored["file_id"])
