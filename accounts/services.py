@@ -3,8 +3,10 @@
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
@@ -12,7 +14,11 @@ from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
 from imserver.api.errors import AppError, ErrorCode, bad_request
 from imserver.api.throttling import (
     login_failures_by_ip,
-    login_failures_by_username,
+    login_failures_by_user,
+    logins_by_ip,
+    logins_by_user,
+    refreshes_by_ip,
+    refreshes_by_user,
     registrations_by_ip,
 )
 from imserver.realtime.publish import revoke_sessions_on_commit
@@ -60,26 +66,64 @@ def user_register(
     return user
 
 
-def user_login(*, username: str, password: str, ip: str) -> dict[str, str]:
-    """A token pair for valid credentials; failures are counted per IP and per username."""
-    username_key = username.lower()
-    if login_failures_by_ip.is_blocked(ip) or login_failures_by_username.is_blocked(username_key):
-        raise AppError(
-            ErrorCode.RATE_LIMITED,
-            _("Too many failed logins, please try again later"),
-            retry_after=login_failures_by_ip.retry_after(),  # both limits share one window
-        )
+def _failure_identity(user: User | None, typed_name: str) -> str:
+    """The per-user failure counter's identity: the account whatever name or email was typed,
+    else the typed name (any case), so guesses at a name nobody has are limited too."""
+    return f"user:{user.pk}" if user is not None else f"name:{typed_name.lower()}"
 
-    user = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).first()
+
+def _too_many_failures() -> AppError:
+    return AppError(
+        ErrorCode.RATE_LIMITED,
+        _("Too many failed logins, please try again later"),
+        retry_after=login_failures_by_ip.retry_after(),  # both limits share one window
+    )
+
+
+def _password_matches(*, user: User | None, password: str, identity: str, ip: str | None) -> bool:
+    """Check a password under the failed-login limits; a wrong one counts for both.
+
+    Refused (42900) before any hashing when the address has reached its limit, or when the
+    user has reached theirs and this address has failed recently too. A correct password from
+    an address with no recent failures is checked and accepted even while the user's limit is
+    reached: a stranger's wrong guesses can never lock the owner out, while each guessing
+    address gets at most one guess per window once the user's limit is reached.
+
+    ``ip`` None (a call from code, not from a request) counts for the user only.
+    """
+    ip_failures = login_failures_by_ip.failures(ip) if ip is not None else 0
+    if login_failures_by_ip.blocks(ip_failures) or (
+        ip_failures > 0 and login_failures_by_user.is_blocked(identity)
+    ):
+        raise _too_many_failures()
     if user is None:
         make_password(password)  # spend the same time as a real check
-    if user is None or not user.check_password(password):
-        login_failures_by_ip.record_failure(ip)
-        login_failures_by_username.record_failure(username_key)
+        matches = False
+    else:
+        matches = user.check_password(password)
+    if not matches:
+        if ip is not None:
+            login_failures_by_ip.record_failure(ip)
+        login_failures_by_user.record_failure(identity)
+    return matches
+
+
+def user_login(*, username: str, password: str, ip: str) -> dict[str, str]:
+    """A token pair for valid credentials (CONTRACT 3, 12).
+
+    Every attempt counts against the address's login rate before the password is hashed;
+    failures count per address and per user (``_password_matches``); a success counts against
+    the user's login rate, which only someone holding the password can spend.
+    """
+    logins_by_ip.hit(ip)
+    user = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=username)).first()
+    identity = _failure_identity(user, username)
+    if not _password_matches(user=user, password=password, identity=identity, ip=ip):
         raise AppError(ErrorCode.UNAUTHORIZED, _("Wrong username or password"))
+    assert user is not None  # a password only matches an existing user's
     if user.is_banned or not user.is_active:
         raise AppError(ErrorCode.FORBIDDEN, _("This account has been banned"))
-    login_failures_by_username.reset(username_key)
+    logins_by_user.hit(user.pk)
     return token_pair_for_user(user)
 
 
@@ -95,26 +139,48 @@ def _current_user_for_refresh(refresh: RefreshToken) -> User:
     return user
 
 
-def _valid_refresh_token(raw: str) -> RefreshToken:
+class _RefreshTokenPerhapsReused(RefreshToken):
+    """simplejwt's refresh token with every check (signature, expiry, type) but the blacklist:
+    ``token_refresh`` reads the blacklist itself, to tell a reused token from a bad one."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def _valid_refresh_token(
+    raw: str, *, token_class: type[RefreshToken] = RefreshToken
+) -> RefreshToken:
     try:
-        return RefreshToken(raw)
+        return token_class(raw)
     except TokenError as exc:
         raise AppError(ErrorCode.UNAUTHORIZED, _("Invalid or expired refresh token")) from exc
 
 
-@transaction.atomic
-def token_refresh(*, refresh_token: str) -> dict[str, str]:
+def token_refresh(*, refresh_token: str, ip: str) -> dict[str, str]:
     """Rotate: blacklist the used refresh token and return a new pair.
 
-    Two concurrent refreshes with the same token both pass the blacklist check, but only one
-    creates the blacklist row; the other is refused as a reuse.
+    Presenting a validly signed, unexpired refresh token that is already blacklisted (rotated
+    or logged out) is a reuse: it was copied, and the thief or the owner refreshed first. The
+    standard answer (refresh-token reuse detection) is to end the whole chain: every token of
+    the user is revoked and their sockets close, so whoever holds the newer tokens issued from
+    it must log in again with the password. A token of an older token version (already
+    revoked) is refused without revoking again. Two concurrent refreshes with one token: only
+    one creates the blacklist row, the other is a reuse. (The web client rotates one token at
+    a time across its tabs, so it never reuses one.)
+
+    Rate limited per address (every request) and per user (a validly signed token).
     """
-    refresh = _valid_refresh_token(refresh_token)
-    user = _current_user_for_refresh(refresh)
-    _, newly_blacklisted = refresh.blacklist()
-    if not newly_blacklisted:
-        raise AppError(ErrorCode.UNAUTHORIZED, _("Invalid or expired refresh token"))
-    return token_pair_for_user(user)
+    refreshes_by_ip.hit(ip)
+    refresh = _valid_refresh_token(refresh_token, token_class=_RefreshTokenPerhapsReused)
+    with transaction.atomic():
+        user = _current_user_for_refresh(refresh)
+        refreshes_by_user.hit(user.pk)
+        _blacklisted, newly_blacklisted = refresh.blacklist()
+        if newly_blacklisted:
+            return token_pair_for_user(user)
+        revoke_all_tokens(user)
+    # Raised after the revocation has committed: an exception inside would roll it back.
+    raise AppError(ErrorCode.UNAUTHORIZED, _("Invalid or expired refresh token"))
 
 
 @transaction.atomic
@@ -158,23 +224,53 @@ def revoke_all_tokens(user: User) -> None:
     revoke_sessions_on_commit(user.pk, user.token_version)
 
 
-@transaction.atomic
-def user_change_password(*, user: User, old_password: str, new_password: str) -> dict[str, str]:
-    """Change the password, revoke every older token, and return a fresh pair for this client."""
-    if not user.check_password(old_password):
+def user_change_password(
+    *, user: User, old_password: str, new_password: str, ip: str | None = None
+) -> dict[str, str]:
+    """Change the password, revoke every older token, and return a fresh pair for this client.
+
+    A wrong ``old_password`` counts as a failed login of the user from ``ip`` and is refused
+    with 42900 under the same rule as a login, so a stolen access token cannot be used to
+    guess the password without limit. The save revokes every older token (``User.save``).
+    """
+    if not _password_matches(
+        user=user, password=old_password, identity=_failure_identity(user, ""), ip=ip
+    ):
         raise bad_request(_("old_password is wrong"))
     if old_password == new_password:
         raise bad_request(_("new_password must differ from old_password"))
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    revoke_all_tokens(user)
-    return token_pair_for_user(user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        return token_pair_for_user(user)
 
 
 @transaction.atomic
 def user_set_banned(*, user: User, banned: bool) -> User:
-    """Ban or unban; either way every outstanding token of the user is revoked."""
+    """Ban or unban; a change either way revokes every outstanding token of the user and
+    closes their sockets (``User.save``)."""
     user.status = User.Status.BANNED if banned else User.Status.ACTIVE
     user.save(update_fields=["status", "updated_at"])
-    revoke_all_tokens(user)
     return user
+
+
+def tokens_purge_expired(*, batch_size: int = 1000) -> int:
+    """Delete the rows of refresh tokens past their expiry (with their blacklist rows); the
+    number deleted. ``manage.py purge_expired_tokens`` runs it.
+
+    Every login and refresh adds a row, so without this the table only grows. Forgetting an
+    expired token changes no answer: its ``exp`` is checked with its signature, before the
+    blacklist is read, so it is refused (40001) with or without its row. Deleted in batches,
+    each its own short transaction, so a large backlog neither holds locks for long nor is
+    loaded into memory at once.
+    """
+    cutoff = timezone.now()
+    purged = 0
+    while True:
+        expired = OutstandingToken.objects.filter(expires_at__lte=cutoff)
+        ids = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return purged
+        with transaction.atomic():
+            OutstandingToken.objects.filter(pk__in=ids).delete()  # cascades to the blacklist
+        purged += len(ids)

@@ -60,7 +60,7 @@ class AuthViewSet(viewsets.ViewSet):
     )
     def refresh(self, request: Request) -> Response:
         data = validated(RefreshTokenInputSerializer, request.data)
-        return Response(services.token_refresh(**data))
+        return Response(services.token_refresh(**data, ip=client_ip(request)))
 
     @extend_schema(
         summary=(
@@ -106,7 +106,7 @@ class UserViewSet(viewsets.ViewSet):
     )
     def update_password(self, request: Request) -> Response:
         data = validated(UpdatePasswordInputSerializer, request.data)
-        tokens = services.user_change_password(user=request.user, **data)
+        tokens = services.user_change_password(user=request.user, **data, ip=client_ip(request))
         return Response({"message": _("Password changed successfully"), **tokens})
 
 

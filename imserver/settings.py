@@ -18,19 +18,48 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 
-_INSECURE_DEV_SECRET_KEY = "django-insecure-imserver-development-key-do-not-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == _INSECURE_DEV_SECRET_KEY:
+# Signs sessions and (unless JWT_SIGNING_KEY is set) every token. Production must set it.
+# Development (DEBUG on, SECRET_KEY unset) uses a random key generated on first run into a
+# git-ignored file of this machine (accounts/dev_secret.py): a key written in the repository
+# would let anyone who can reach a `make run` server mint tokens for any user.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and not DEBUG:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set SECRET_KEY to a long random value, or DEBUG=1 for development."
+    )
+if not SECRET_KEY:
+    from accounts.dev_secret import development_secret_key
+
+    SECRET_KEY = development_secret_key(
+        Path(env.str("IM_DEV_SECRET_FILE", default=str(BASE_DIR / ".dev-secret")))
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- HTTPS, cookies, HSTS (docs/security.md "Production settings") ---------------------------
+# The admin's session and CSRF cookies travel over HTTPS only, unless DEBUG (plain-HTTP loopback).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Opt-in: trust X-Forwarded-Proto: https from the reverse proxy that terminates TLS. Only set
+# it when that proxy always sets or strips the header, or any client could claim HTTPS.
+if env.bool("IM_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent on HTTPS responses only (SecurityMiddleware); off by default with DEBUG.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# The proxy redirects HTTP to HTTPS; daphne behind it would also redirect load balancers'
+# plain-HTTP probes of /livez and /healthz. Opt-in for a server that faces clients itself.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# `check --deploy` warnings accepted on purpose (CI fails on any other; docs/security.md):
+# W008 SECURE_SSL_REDIRECT off (the proxy redirects, above); W005 and W021 HSTS without
+# includeSubDomains / preload (they bind every other host of the domain: the operator's call).
+SILENCED_SYSTEM_CHECKS = ["security.W008", "security.W005", "security.W021"]
+
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "imserver.admin_apps.IMAdminConfig",  # django.contrib.admin with imserver's AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,6 +86,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Oversized bodies, too many fields, hostile JSON: refused here, in the client's language,
+    # before anything reads the body or the query string (imserver/api/request_limits.py).
+    "imserver.api.request_limits.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -164,7 +196,21 @@ else:
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTH_PASSWORD_VALIDATORS: list[dict] = []  # CONTRACT 3 sets the only rule: 6-50 characters.
+# Session logins (the admin) refuse banned users as well as inactive ones, and a banned staff
+# member's open admin session ends at the next request (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
+# Django's validators run only where Django calls them: the admin's password forms,
+# createsuperuser and changepassword (staff and admin-set passwords). The API never calls them:
+# CONTRACT 3 sets its only rule, 6-50 characters (tests/operations/test_admin_security.py).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 IM_ACCESS_TOKEN_LIFETIME_S = env.int("IM_ACCESS_TOKEN_LIFETIME_S", default=7200)
 IM_REFRESH_TOKEN_LIFETIME_S = env.int("IM_REFRESH_TOKEN_LIFETIME_S", default=604800)
@@ -224,8 +270,21 @@ IM_THROTTLE = env.bool("IM_THROTTLE", default=True)
 IM_LOGIN_FAILURE_WINDOW_S = env.int("IM_LOGIN_FAILURE_WINDOW_S", default=300)
 IM_LOGIN_FAILURES_PER_IP = env.int("IM_LOGIN_FAILURES_PER_IP", default=30)
 IM_LOGIN_FAILURES_PER_USERNAME = env.int("IM_LOGIN_FAILURES_PER_USERNAME", default=10)
+# Failed /admin/login/ attempts, counted apart from the API's (HTTP 429 on the login page).
+IM_ADMIN_LOGIN_FAILURE_WINDOW_S = env.int("IM_ADMIN_LOGIN_FAILURE_WINDOW_S", default=900)
+IM_ADMIN_LOGIN_FAILURES_PER_IP = env.int("IM_ADMIN_LOGIN_FAILURES_PER_IP", default=20)
+IM_ADMIN_LOGIN_FAILURES_PER_USERNAME = env.int("IM_ADMIN_LOGIN_FAILURES_PER_USERNAME", default=10)
+# /healthz answers from its last result for this long per process, so a flood of probes costs at
+# most one round of checks per interval and process; 0 checks on every call.
+IM_HEALTHZ_CACHE_S = env.float("IM_HEALTHZ_CACHE_S", default=5)
 # Abuse limits, "count/period" with period s, m(in), h(our) or d(ay).
 IM_RATE_REGISTER_PER_IP = env.str("IM_RATE_REGISTER_PER_IP", default="20/h")
+# Logins and refreshes that succeed cost a password hash or database writes each: every login
+# attempt per address, successful logins per user, refreshes per address and per user.
+IM_RATE_LOGIN_PER_IP = env.str("IM_RATE_LOGIN_PER_IP", default="60/min")
+IM_RATE_LOGIN_PER_USER = env.str("IM_RATE_LOGIN_PER_USER", default="10/min")
+IM_RATE_REFRESH_PER_IP = env.str("IM_RATE_REFRESH_PER_IP", default="120/min")
+IM_RATE_REFRESH_PER_USER = env.str("IM_RATE_REFRESH_PER_USER", default="30/min")
 IM_RATE_MESSAGES_PER_USER = env.str("IM_RATE_MESSAGES_PER_USER", default="20/s")
 IM_RATE_FRIEND_REQUESTS_PER_USER = env.str("IM_RATE_FRIEND_REQUESTS_PER_USER", default="30/h")
 IM_RATE_UPLOADS_PER_USER = env.str("IM_RATE_UPLOADS_PER_USER", default="60/h")
@@ -233,6 +292,12 @@ IM_MAX_MEMBER_COUNT = env.int("IM_MAX_MEMBER_COUNT", default=500)
 IM_RECALL_WINDOW_S = env.int("IM_RECALL_WINDOW_S", default=120)
 IM_FILE_TTL_S = env.int("IM_FILE_TTL_S", default=604800)
 IM_MAX_UPLOAD_BYTES = env.int("IM_MAX_UPLOAD_BYTES", default=52428800)
+# The largest request body of every other endpoint (CONTRACT 12: 1 MiB, that size accepted);
+# larger ones get 413 before they are read. Django's own limit on bodies read whole agrees.
+IM_MAX_BODY_BYTES = env.int("IM_MAX_BODY_BYTES", default=1048576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = IM_MAX_BODY_BYTES
+# Query parameters and form fields per request (CONTRACT 12: 1,000); more are 40000.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("IM_MAX_REQUEST_FIELDS", default=1000)
 IM_WS_IDLE_TIMEOUT_S = env.int("IM_WS_IDLE_TIMEOUT_S", default=90)
 # A connection's presence entry expires this long after its last refresh (a crashed process's
 # users go offline by then); each connection refreshes it every third of that.

@@ -80,7 +80,10 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class FailureLimiter:
-    """At most ``limit`` recorded failures per identity in a fixed window of ``window_s``."""
+    """Counts failures per identity in a fixed window of ``window_s``; an identity with
+    ``limit`` of them is blocked until the window ends. Whether a blocked identity is refused
+    is the caller's rule (``accounts.services``: a user's limit never refuses a correct
+    password from an address without failures)."""
 
     scope: str
     limit_setting: str
@@ -89,17 +92,22 @@ class FailureLimiter:
     def _key(self, identity: str) -> str:
         return _window_key(self.scope, identity, getattr(settings, self.window_setting))
 
-    def is_blocked(self, identity: str) -> bool:
+    def failures(self, identity: str) -> int:
+        """Failures recorded in the current window; always 0 with ``IM_THROTTLE=0``."""
         if not settings.IM_THROTTLE:
-            return False
-        return (cache.get(self._key(identity)) or 0) >= getattr(settings, self.limit_setting)
+            return 0
+        return cache.get(self._key(identity)) or 0
+
+    def blocks(self, failures: int) -> bool:
+        """Whether ``failures`` (from ``failures()``) reach the limit."""
+        return settings.IM_THROTTLE and failures >= getattr(settings, self.limit_setting)
+
+    def is_blocked(self, identity: str) -> bool:
+        return self.blocks(self.failures(identity))
 
     def record_failure(self, identity: str) -> None:
         if settings.IM_THROTTLE:
             _count(self._key(identity), getattr(settings, self.window_setting))
-
-    def reset(self, identity: str) -> None:
-        cache.delete(self._key(identity))
 
     def retry_after(self) -> int:
         """Seconds until a blocked identity may try again: the end of the current window."""
@@ -220,11 +228,20 @@ class TokenBucketLimit:
 
 
 login_failures_by_ip = FailureLimiter(
-    "login-ip", "IM_LOGIN_FAILURES_PER_IP", "IM_LOGIN_FAILURE_WINDOW_S"
+    "login-failure-ip", "IM_LOGIN_FAILURES_PER_IP", "IM_LOGIN_FAILURE_WINDOW_S"
 )
-login_failures_by_username = FailureLimiter(
-    "login-username", "IM_LOGIN_FAILURES_PER_USERNAME", "IM_LOGIN_FAILURE_WINDOW_S"
+# Per account: failed logins by username or email and wrong ``old_password`` on a password
+# change count together (the identity is the user's id; a name no account has counts by name).
+login_failures_by_user = FailureLimiter(
+    "login-failure-user", "IM_LOGIN_FAILURES_PER_USERNAME", "IM_LOGIN_FAILURE_WINDOW_S"
 )
+# Every login attempt from an address (each may cost a password hash), and successful logins
+# per user (only someone holding the password can spend those, so nobody else can use them up).
+logins_by_ip = RateLimit("login-attempt-ip", "IM_RATE_LOGIN_PER_IP")
+logins_by_user = RateLimit("login-success-user", "IM_RATE_LOGIN_PER_USER")
+# Every refresh from an address, and refreshes per user of a validly signed refresh token.
+refreshes_by_ip = RateLimit("refresh-ip", "IM_RATE_REFRESH_PER_IP")
+refreshes_by_user = RateLimit("refresh-user", "IM_RATE_REFRESH_PER_USER")
 registrations_by_ip = RateLimit("register-ip", "IM_RATE_REGISTER_PER_IP")
 messages_by_user = TokenBucketLimit("message-user", "IM_RATE_MESSAGES_PER_USER")
 friend_requests_by_user = RateLimit("friend-request-user", "IM_RATE_FRIEND_REQUESTS_PER_USER")
