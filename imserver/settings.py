@@ -173,7 +173,16 @@ elif CHANNEL_LAYER_REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [CHANNEL_LAYER_REDIS_URL],
+                # A socket's receive blocks in BZPOPMIN for up to 5 s (channels-redis's
+                # brpop_timeout); redis-py's own read timeout (5 s by default) must be longer,
+                # or an idle socket's receive fails as the two expire together.
+                "hosts": [
+                    {
+                        "address": CHANNEL_LAYER_REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
                 # Events waiting for one socket before the layer drops new ones (channels-redis
                 # defaults to 100, which a busy receiver outruns; a client that missed events
                 # catches up with after_seq).
