@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from chat import services
 from chat.models import Conversation, ConversationMember, Message, MessageDeletion
@@ -54,13 +54,16 @@ class MessageAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def recall_messages(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
-        message_ids = list(queryset.values_list("pk", flat=True))
-        for message_id in message_ids:
-            services.message_recall_by_staff(message_id=message_id, operator=request.user)
-        text = ngettext(
-            "Recalled %(count)d message.", "Recalled %(count)d messages.", len(message_ids)
-        )
-        self.message_user(request, text % {"count": len(message_ids)}, messages.SUCCESS)
+        """Each message recalled by this action gets an admin log entry naming the staff member
+        (the recall push names them too, as ``operator_id``); one already recalled gets none."""
+        recalled = 0
+        for message_id, status in queryset.values_list("pk", "status"):
+            message = services.message_recall_by_staff(message_id=message_id, operator=request.user)
+            if status != Message.Status.RECALLED and message.is_recalled:
+                recalled += 1
+                self.log_change(request, message, gettext("Recalled"))
+        text = ngettext("Recalled %(count)d message.", "Recalled %(count)d messages.", recalled)
+        self.message_user(request, text % {"count": recalled}, messages.SUCCESS)
 
 
 @admin.register(Conversation)

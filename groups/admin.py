@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from groups import services
 from groups.models import Group, GroupApplication, GroupMember
@@ -58,10 +58,13 @@ class GroupAdmin(admin.ModelAdmin):
         description=_("Dismiss selected groups (members are notified)"), permissions=["change"]
     )
     def dismiss_groups(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
-        dismissed = sum(
-            services.group_dismiss_by_staff(staff_user=request.user, group_id=group_id)
-            for group_id in queryset.values_list("pk", flat=True)
-        )
+        """Each group dismissed by this action gets an admin log entry naming the staff member;
+        one already dismissed gets none."""
+        dismissed = 0
+        for group in queryset:
+            if services.group_dismiss_by_staff(staff_user=request.user, group_id=group.pk):
+                dismissed += 1
+                self.log_change(request, group, gettext("Dismissed"))
         text = ngettext("Dismissed %(count)d group.", "Dismissed %(count)d groups.", dismissed)
         self.message_user(request, text % {"count": dismissed}, messages.SUCCESS)
 

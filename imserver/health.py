@@ -1,17 +1,27 @@
-"""``GET /healthz`` for load balancers (CONTRACT 9): database, channel layer and storage.
+"""``GET /healthz`` for load balancers (CONTRACT 9): database, channel layer and storage;
+``GET /livez``: the process answers, nothing else.
 
 Each check really uses its service: a query, a message sent to and received from a fresh channel
 of the channel layer, a small object written, read back and deleted in the file storage. A failure
 is named in ``data`` as ``"error: <ExceptionClass>"`` (the details go to the log only).
+
+Both need no token, so anyone may call them. ``/healthz`` therefore answers from its last result
+for ``IM_HEALTHZ_CACHE_S`` seconds in each process, and concurrent callers of an expired result
+wait for one round of checks instead of starting their own: a flood costs at most one round per
+interval and process (three storage requests, one query, one channel-layer round trip).
+``/livez`` touches no backing service at all.
 """
 
 import asyncio
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import connection
@@ -90,6 +100,39 @@ def run_checks() -> dict[str, str]:
     return results
 
 
+class _CachedResults:
+    """The last results of ``run_checks`` in this process and when they were taken."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._results: dict[str, str] | None = None
+        self._taken_at = 0.0
+
+    def get(self) -> dict[str, str]:
+        max_age = settings.IM_HEALTHZ_CACHE_S
+        if max_age <= 0:
+            return run_checks()
+        # One thread runs the checks; the others wait on the lock, then find them fresh. The
+        # checks are bounded (database connect timeout, channel layer 2 s).
+        with self._lock:
+            if self._results is None or time.monotonic() - self._taken_at >= max_age:
+                self._results = run_checks()
+                self._taken_at = time.monotonic()
+            return dict(self._results)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results = None
+
+
+_cached_results = _CachedResults()
+
+
+def clear_health_cache() -> None:
+    """Forget the last results (tests, after changing a backing service's settings)."""
+    _cached_results.clear()
+
+
 _HEALTH_DATA = inline_serializer(
     "HealthData",
     fields={name: serializers.CharField(help_text='"ok" or "error: ..."') for name in CHECKS},
@@ -107,7 +150,26 @@ class HealthView(APIView):
         responses=responses(_HEALTH_DATA, 503, error_data=_HEALTH_DATA),
     )
     def get(self, request: Request) -> Response:
-        results = run_checks()
+        results = _cached_results.get()
         if all(state == OK for state in results.values()):
             return Response(results)
         raise AppError(ErrorCode.SERVICE_UNAVAILABLE, data=results)
+
+
+class LiveView(APIView):
+    """No authentication, no backing service: the process is up and serves requests. For a
+    liveness probe (restart the process when it fails); ``/healthz`` is the readiness probe."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The server process is alive (no backing service is checked)",
+        responses=responses(
+            inline_serializer(
+                "LiveData", fields={"process": serializers.CharField(help_text='always "ok"')}
+            )
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"process": OK})

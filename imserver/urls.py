@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imserver.api.handlers import UnknownPathView
-from imserver.health import HealthView
+from imserver.health import HealthView, LiveView
 from webclient.views import index as webclient_index
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", HealthView.as_view(), name="healthz"),
+    path("livez", LiveView.as_view(), name="livez"),
     path("", include("accounts.urls")),
     path("", include("social.urls")),
     path("", include("groups.urls")),

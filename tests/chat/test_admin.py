@@ -1,6 +1,8 @@
 """Admin pages for messages and conversations; staff recall a message and both sides are told."""
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 
 from chat.models import Message
 
@@ -49,3 +51,19 @@ def test_message_pages_render_and_messages_cannot_be_deleted(actor, befriend, st
     assert staff_client.get("/admin/chat/conversationmember/").status_code == 200
     assert staff_client.get(f"/admin/chat/message/{sent['id']}/delete/").status_code == 403
     assert Message.objects.filter(pk=sent["id"]).exists()
+
+
+def test_recall_leaves_an_admin_log_entry_naming_the_staff_member(actor, befriend, staff_client):
+    alice, bob = actor("alice"), actor("bob")
+    befriend(alice, bob)
+    sent = alice.send_to_user(bob, "against the rules")
+    for _ in range(2):  # the second recall changes nothing and logs nothing
+        staff_client.post(
+            "/admin/chat/message/", {"action": "recall_messages", "_selected_action": [sent["id"]]}
+        )
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Message), object_id=str(sent["id"])
+    )
+    assert [(e.user.username, e.action_flag, e.change_message) for e in entries] == [
+        ("staff", CHANGE, "撤回")
+    ]

@@ -1,6 +1,8 @@
 """Admin pages for groups, members, applications and notifications; the dismiss action."""
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 
 from groups import services
 from groups.models import Group
@@ -58,3 +60,15 @@ def test_dismiss_action_calls_the_service_and_notifies_members(
         {"action": "dismiss_groups", "_selected_action": [world.group.id]},
     )
     assert GroupNotification.objects.filter(type=10).count() == 3
+
+
+def test_dismiss_leaves_an_admin_log_entry_naming_the_staff_member(world, staff_client):
+    url = "/admin/groups/group/"
+    for _ in range(2):  # the second dismiss changes nothing and logs nothing
+        staff_client.post(url, {"action": "dismiss_groups", "_selected_action": [world.group.id]})
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Group), object_id=str(world.group.id)
+    )
+    assert [(e.user.username, e.action_flag, e.change_message) for e in entries] == [
+        ("staff", CHANGE, "解散")
+    ]
