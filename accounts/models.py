@@ -57,8 +57,19 @@ class User(AbstractUser):
         # ``__dict__``, not ``getattr``: reading a deferred field would query the database.
         stored = self.__dict__.setdefault("_stored", {})
         for name in fields:
-            if name in self.__dict__:
+            if name in _REVOKING_FIELDS and name in self.__dict__:
                 stored[name] = self.__dict__[name]
+
+    def refresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: Any = None,
+    ) -> None:
+        """Django's; the reloaded values are the stored ones ``save`` compares with."""
+        fields = None if fields is None else list(fields)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self._remember_stored(_REVOKING_FIELDS if fields is None else fields)
 
     def _revoking_change(self, update_fields: Iterable[str] | None) -> bool:
         """Whether this save changes the password, ``is_active`` or ``status`` of a stored user.
