@@ -19,6 +19,8 @@ migrate: $(VENV)/.installed
 
 ## Serve HTTP (and WebSocket) on $(HOST):$(PORT) with daphne; DEBUG=1 unless set. No absolute
 ## socket lifetime (daphne's default is 24 h): tokens and the idle timeout bound sockets.
+## Without SECRET_KEY, tokens are signed with a random key made on first run in .dev-secret
+## (git-ignored; imserver/settings.py). For this machine only: keep HOST on loopback.
 run: migrate
 	DEBUG=$${DEBUG-1} $(BIN)/daphne --websocket_timeout -1 -b $(HOST) -p $(PORT) imserver.asgi:application
 
