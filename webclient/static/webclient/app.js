@@ -14,6 +14,7 @@ import { renderProfile } from "./views/profile.js";
 
 const root = document.getElementById("app");
 let socket = null;
+let lastSocket = null; // for the test hooks, after the session is over
 
 const TABS = [
   ["chats", "Chats", renderConversations],
@@ -26,6 +27,9 @@ const TABS = [
 function showLogin() {
   if (socket) socket.stop();
   socket = null;
+  // Several paths may find the session over at once (a REST call, the socket, the proactive
+  // refresh): the form is drawn once and keeps what the user has typed.
+  if (root.querySelector('[data-testid="auth"]')) return;
   renderAuth(root, startSession);
 }
 
@@ -44,7 +48,7 @@ async function startSession() {
     return showLogin();
   }
   renderMain();
-  socket = new Socket();
+  socket = lastSocket = new Socket();
   store.useSocket(socket);
   socket.addEventListener("frame", (e) => store.handleFrame(e.detail));
   socket.addEventListener("state", (e) => {
@@ -125,6 +129,7 @@ document.addEventListener("visibilitychange", () => {
 window.__imTest = {
   dropSocket: () => socket && socket.drop(),
   socketState: () => (socket ? socket.state : "none"),
+  socketStats: () => (lastSocket ? lastSocket.stats : null),
 };
 
 setSessionLostHandler(showLogin);
