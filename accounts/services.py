@@ -210,7 +210,9 @@ def user_update_info(
         user.avatar = avatar
     try:
         with transaction.atomic():
-            user.save()
+            # Only the profile's columns: a full save would write back this request's copy of
+            # the password, ``is_active`` and ``status``, undoing a ban committed meanwhile.
+            user.save(update_fields=["email", "nickname", "avatar", "updated_at"])
     except IntegrityError as exc:
         raise AppError(ErrorCode.CONFLICT, EMAIL_TAKEN) from exc
     return user

@@ -178,3 +178,11 @@ def test_a_new_user_and_a_login_revoke_nothing(make_user):
     assert stored_version(user) == 0
     APIClient().post("/login", {"username": "carol", "password": TEST_PASSWORD}, format="json")
     assert stored_version(user) == 0
+
+
+def test_a_profile_update_racing_a_ban_does_not_undo_it(alice):
+    stale = User.objects.get(pk=alice.pk)  # a request's copy, read before the ban commits
+    services.user_set_banned(user=User.objects.get(pk=alice.pk), banned=True)
+    services.user_update_info(user=stale, nickname="Ally")
+    stored = User.objects.get(pk=alice.pk)
+    assert (stored.nickname, stored.is_banned, stored.token_version) == ("Ally", True, 1)
