@@ -2,7 +2,8 @@
 admin at ``/admin/`` (docs/security.md "Content-Security-Policy").
 
 Both allow scripts and stylesheets from this origin only: no inline ``<script>``, no ``eval``,
-no inline ``<style>`` or ``style`` attribute, no plugins, no ``<base>``, no framing. So markup
+no inline ``<style>``, no plugins, no ``<base>``, no framing; the admin allows no ``style``
+attribute either, the web client does (see ``webclient_policy``). So markup
 injected into either page (a message, a nickname) cannot run script, and the web client's tokens
 in ``localStorage`` can only be read by the client's own modules. JSON answers carry no policy:
 a browser never renders them as a document that could run script.
@@ -32,7 +33,15 @@ def webclient_policy(request: HttpRequest) -> str:
     ``ALLOWED_HOSTS``, so no header text can be smuggled in through ``Host``."""
     host = request.get_host()
     return "; ".join(
-        (*_BASE, "img-src * data: blob:", f"connect-src 'self' ws://{host} wss://{host}")
+        (
+            *_BASE,
+            # style="..." attributes only (no <style> element, no stylesheet from elsewhere):
+            # dom.js sets an avatar's colour with setAttribute("style", "--hue:..."). Setting
+            # it through el.style.setProperty instead would let this line go.
+            "style-src-attr 'unsafe-inline'",
+            "img-src * data: blob:",
+            f"connect-src 'self' ws://{host} wss://{host}",
+        )
     )
 
 
