@@ -151,16 +151,11 @@ def test_a_rest_refresh_extends_the_socket_and_tabs_refreshing_at_once_rotate_on
 
     # A REST call refused with 40001 (here: a spoiled access token) refreshes the pair, retries,
     # and the open socket is extended with the new access token.
-    assert (
-        _run_in_page(
-            alice,
-            """
+    spoiled = """
         localStorage.setItem("im.access_token", "spoiled");
         return (await api.get("/user/profile")).username;
-        """,
-        )
-        == "alice"
-    )
+    """
+    assert _run_in_page(alice, spoiled) == "alice"
     alice.wait(lambda: _stats(alice)["authOk"] == 1, message="no auth answer")
     assert _refreshes(im_server) == ["200"]
 
