@@ -18,7 +18,14 @@ upload handler streams the file part to disk, so an upload costs a bounded amoun
    once, so a streamed download is buffered in memory as fast as storage can be read, however
    slowly the client reads. A Twisted push producer registered on the request now makes the
    application's ``send`` wait while the socket's buffer is full (real back-pressure).
-``IM_DAPHNE_STREAMING_BODY=0`` leaves daphne untouched.
+``IM_DAPHNE_STREAMING_BODY=0`` leaves daphne untouched by 1-3.
+
+4. Request body limits (``install_body_limit``, always installed: imserver/http_handler.py):
+   Twisted reads a whole body (a temporary file from 100 kB on) before daphne or Django see the
+   request. Here a ``Content-Length`` over the endpoint's limit
+   (imserver/api/request_limits.py) is answered with the 413 envelope as soon as the headers
+   are in, and a body without one once its bytes go over; nothing of it is stored, the
+   application never runs, and the connection closes after the answer.
 """
 
 import asyncio
@@ -156,6 +163,111 @@ async def _handle_reply(self: Any, protocol: Any, message: dict) -> None:
 def _web_request_init(self: Any, *args: Any, **kwargs: Any) -> None:
     _original_web_request_init(self, *args, **kwargs)
     self._parsePOSTFormSubmission = False
+
+
+# After a refusal, bytes the client already sent are read and dropped for at most this long
+# (the write side is closed at once): closing with unread input makes the kernel reset the
+# connection, and a client still sending would lose the answer with it.
+REFUSED_LINGER_S = 2.0
+
+
+def _header(request: Any, name: bytes) -> str:
+    values = request.requestHeaders.getRawHeaders(name) or [b""]
+    return values[0].decode("latin-1")
+
+
+def _body_limited_got_length(self: Any, length: int | None) -> None:
+    """Twisted's ``Request.gotLength``: refuse a declared length over the endpoint's limit."""
+    from imserver.api.request_limits import max_body_bytes, target_path
+
+    channel = self.channel
+    self._im_body_limit = max_body_bytes(
+        getattr(channel, "_command", b"").decode("latin-1"),
+        target_path(getattr(channel, "_path", b"")),
+        _header(self, b"content-type"),
+    )
+    self._im_body_received = 0
+    if length is not None and length > self._im_body_limit:
+        self.content = None
+        _refuse_body(self)
+        return
+    _original_got_length(self, length)
+
+
+def _body_limited_handle_content_chunk(self: Any, data: bytes) -> None:
+    if self.__dict__.get("_im_body_refused"):
+        return
+    limit = self.__dict__.get("_im_body_limit")
+    if limit is not None:
+        self._im_body_received += len(data)
+        if self._im_body_received > limit:
+            _refuse_body(self)
+            return
+    _original_handle_content_chunk(self, data)
+
+
+def _body_limited_request_received(self: Any, command: bytes, path: bytes, version: bytes) -> None:
+    if self.__dict__.get("_im_body_refused"):
+        return  # answered already: the application never sees this request
+    _original_request_received(self, command, path, version)
+
+
+def _refuse_body(request: Any) -> None:
+    """Answer 413 on the raw connection, drop the rest of the body, close."""
+    from imserver.api.request_limits import raw_refusal
+
+    request._im_body_refused = True
+    if request.content is not None:
+        request.content.close()  # a chunked body's first bytes: gone now
+    request.content = io.BytesIO()
+    channel = request.channel
+    if channel is None or channel.transport is None:
+        return
+    channel.persistent = False
+    # Twisted would answer "Expect: 100-continue" right after gotLength: not to a refusal.
+    channel._send100Continue = lambda: None
+    transport = channel.transport
+    transport.write(
+        raw_refusal(
+            method=getattr(channel, "_command", b"").decode("latin-1"),
+            target=getattr(channel, "_path", b""),
+            content_type=_header(request, b"content-type"),
+            accept_language=_header(request, b"accept-language"),
+            request_id=_header(request, b"x-request-id"),
+        )
+    )
+    channel.dataReceived = lambda data: None  # what follows on this connection is dropped
+    try:
+        transport.loseWriteConnection()
+    except (AttributeError, NotImplementedError):
+        channel.loseConnection()
+        return
+    from twisted.internet import reactor
+
+    reactor.callLater(REFUSED_LINGER_S, transport.loseConnection)
+
+
+_original_got_length: Any = None
+_original_handle_content_chunk: Any = None
+_original_request_received: Any = None
+
+
+def install_body_limit() -> bool:
+    """Patch daphne's requests once; False (daphne untouched) when daphne is not installed."""
+    global _original_got_length, _original_handle_content_chunk, _original_request_received
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:
+        return False
+    if _original_got_length is not None:
+        return True
+    _original_got_length = WebRequest.gotLength
+    _original_handle_content_chunk = WebRequest.handleContentChunk
+    _original_request_received = WebRequest.requestReceived
+    WebRequest.gotLength = _body_limited_got_length
+    WebRequest.handleContentChunk = _body_limited_handle_content_chunk
+    WebRequest.requestReceived = _body_limited_request_received
+    return True
 
 
 _original_create_application: Any = None

@@ -34,12 +34,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.groups()
     if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
+        start = _position(first)
+        end = min(_position(last), size - 1) if last else size - 1
+        if last and _position(last) < start:
             return None  # invalid syntax: ignored
     elif last:
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0:
             raise RangeNotSatisfiable(size)
         start, end = max(size - suffix, 0), size - 1
@@ -48,6 +48,17 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if start >= size:
         raise RangeNotSatisfiable(size)
     return start, end
+
+
+# A byte position of more digits is past the end of any file, as far as a range can tell.
+_POSITION_DIGITS = 18
+
+
+def _position(digits: str) -> int:
+    """A position of a ``Range`` header; thousands of digits are never converted (Python
+    refuses, and the conversion is quadratic), they count as past any end."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _POSITION_DIGITS else 10**_POSITION_DIGITS
 
 
 def content_disposition(file_name: str) -> str:

@@ -11,27 +11,68 @@ hand-off and a GIL switch; under load they cost more CPU than the view itself
 
 Given up from Django's handler: cancelling the view when the client disconnects, which a
 synchronous view never noticed anyway.
+
+A body larger than the endpoint accepts (imserver/api/request_limits.py) is never read: with a
+``Content-Length`` over the limit nothing is read, without one reading stops at the first chunk
+over it; either way the request goes on with an empty body and the limits middleware answers
+413. Under daphne the server itself refuses such bodies earlier (files/daphne_streaming.py).
 """
 
+import io
+import tempfile
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
+from imserver.api.request_limits import max_body_bytes
 from imserver.realtime.publish import deferred_pushes
 
 
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _body_limit(scope: dict[str, Any]) -> int:
+    return max_body_bytes(
+        scope.get("method", ""), scope.get("path", ""), _header(scope, b"content-type")
+    )
+
+
+def _declared_length(scope: dict[str, Any]) -> int:
+    try:
+        return int(_header(scope, b"content-length") or 0)
+    except ValueError:
+        return 0
+
+
 class OneHopASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        # Bodies over the limit are refused by daphne before they are read, also with
+        # IM_DAPHNE_STREAMING_BODY=0: the limit is no streaming option.
+        from files import daphne_streaming
+
+        daphne_streaming.install_body_limit()
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)  # a purely synchronous chain
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        limit = _body_limit(scope)
         try:
-            body_file = await self.read_body(receive)
+            if _declared_length(scope) > limit:
+                body_file, over_limit = io.BytesIO(), True
+            else:
+                body_file, over_limit = await self.read_body_within(receive, limit)
         except RequestAborted:
             return
         set_script_prefix(get_script_prefix(scope))
@@ -39,7 +80,7 @@ class OneHopASGIHandler(ASGIHandler):
             # The pushes the request commits go out from the loop before the answer does.
             async with deferred_pushes():
                 response = await sync_to_async(self._respond, thread_sensitive=True)(
-                    scope, body_file
+                    scope, body_file, over_limit
                 )
             await self.send_response(response, send)
             if response.streaming:  # its iterator is done only now
@@ -47,12 +88,39 @@ class OneHopASGIHandler(ASGIHandler):
         finally:
             body_file.close()
 
-    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+    async def read_body_within(self, receive: Any, limit: int) -> tuple[Any, bool]:
+        """Django's ``read_body`` that stops at the first chunk taking the body over ``limit``:
+        (what was read, False), or (an empty file, True)."""
+        body_file = tempfile.SpooledTemporaryFile(  # noqa: SIM115  (closed by handle())
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b"
+        )
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                body_file.close()
+                raise RequestAborted()
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                body_file.close()
+                return io.BytesIO(), True
+            body_file.write(chunk)
+            if not message.get("more_body", False):
+                break
+        body_file.seek(0)
+        return body_file, False
+
+    def _respond(
+        self, scope: dict[str, Any], body_file: Any, over_limit: bool = False
+    ) -> HttpResponseBase:
         """``request_started``, the request (or the 400/413 of an unreadable one) through the
-        middleware chain and the view, and ``request_finished`` unless the body streams."""
+        middleware chain and the view, and ``request_finished`` unless the body streams.
+        ``over_limit``: the body was not read; the limits middleware answers 413."""
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:
+            request.body_over_limit = over_limit
             # BaseHandler.get_response: the chain, the request's closers, the 4xx/5xx log line.
             response = self.get_response(request)
             response._handler_class = self.__class__

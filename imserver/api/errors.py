@@ -82,5 +82,12 @@ def invalid_parameter_message(reason: str | Promise, field: str | None = None) -
 
 
 def error_body(code: ErrorCode, message: str | Promise, **extra: object) -> dict:
-    """The failure envelope; the only place it is spelled."""
-    return {"code": int(code), "message": str(message), **extra}
+    """The failure envelope; the only place it is spelled.
+
+    A message that quotes client input may hold a lone surrogate, which no UTF-8 encoder can
+    write: it is spelled as its escape (``\\ud800``) so the refusal itself can be rendered.
+    """
+    text = str(message)
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return {"code": int(code), "message": text, **extra}

@@ -5,7 +5,14 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -21,6 +28,7 @@ from imserver.api.errors import (
     invalid_parameter_message,
 )
 from imserver.api.request_id import current_request_id
+from imserver.api.request_limits import body_limit_error, too_many_fields_error
 
 logger = logging.getLogger("imserver.errors")
 
@@ -30,6 +38,8 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
         exc = AppError(ErrorCode.NOT_FOUND)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = suspicious_request_error(exc)
 
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database is down or unreachable: a backing service failed (50001), not a bug.
@@ -50,6 +60,17 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     extra = {"data": exc.data} if getattr(exc, "data", None) is not None else {}
     set_rollback()
     return Response(error_body(code, message, **extra), status=http_status, headers=headers)
+
+
+def suspicious_request_error(exc: SuspiciousOperation) -> AppError:
+    """Django's refusals of a request it cannot parse safely, raised when a view first reads
+    ``request.data`` (a form body, a multipart part): 40000, 413 for a body over the limit.
+    The request entry refuses most of them earlier (imserver/api/request_limits.py)."""
+    if isinstance(exc, RequestDataTooBig):
+        return body_limit_error(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return too_many_fields_error("form")
+    return AppError(ErrorCode.BAD_REQUEST)
 
 
 def retry_after_seconds(exc: exceptions.APIException) -> int:

@@ -17,11 +17,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JsonRefused(ValueError):
-    """The client's JSON breaks one of the rules; ``reason`` says which (not translated)."""
+    """The client's JSON breaks one of the rules; ``reason`` says which (not translated).
 
-    def __init__(self, reason: str) -> None:
+    ``field`` is the path of the string that holds a lone surrogate (``chat_type``,
+    ``user_ids[2]``, ``a.b``) when it is a value; None for a key or for the other reasons.
+    """
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.field = field
 
 
 MALFORMED = "malformed JSON"
@@ -40,7 +45,7 @@ def check_json_value(value: Any) -> None:
         item, depth = stack.pop()
         if isinstance(item, str):
             if _has_surrogate(item):
-                raise JsonRefused(BAD_UNICODE)
+                raise JsonRefused(BAD_UNICODE, surrogate_field(value))
         elif isinstance(item, dict | list):
             if depth > MAX_JSON_DEPTH:
                 raise JsonRefused(TOO_DEEP)
@@ -51,6 +56,31 @@ def check_json_value(value: Any) -> None:
                     stack.append((child, depth + 1))
             else:
                 stack.extend((child, depth + 1) for child in item)
+
+
+def surrogate_field(value: Any) -> str | None:
+    """The path of the first string value holding a lone surrogate; None when it is a key or
+    lies deeper than ``MAX_JSON_DEPTH`` (such a value is refused as a whole).
+
+    Walked only once a surrogate was found, so accepted input never pays for building paths.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if _has_surrogate(item):
+                return path or None
+        elif isinstance(item, dict | list) and depth <= MAX_JSON_DEPTH:
+            if isinstance(item, dict):
+                children = []
+                for key, child in item.items():
+                    if _has_surrogate(key):
+                        return None
+                    children.append((child, f"{path}.{key}" if path else key, depth + 1))
+            else:
+                children = [(child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item)]
+            stack.extend(reversed(children))
+    return None
 
 
 def loads_checked(raw: str | bytes) -> Any:

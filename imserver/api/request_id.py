@@ -3,7 +3,8 @@
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
@@ -17,19 +18,30 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
+def request_id_for(incoming: str) -> str:
+    """The client's ``X-Request-ID`` when sane, else a fresh one."""
+    return incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+@contextmanager
+def request_id_bound(request_id: str) -> Iterator[None]:
+    """Log lines written inside carry ``request_id`` (for answers given outside Django's chain)."""
+    token = _request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
         request.request_id = request_id
-        token = _request_id.set(request_id)
-        try:
+        with request_id_bound(request_id):
             response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

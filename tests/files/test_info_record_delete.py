@@ -122,10 +122,15 @@ def test_deleting_an_expired_or_deleted_file_is_40004(owner, client_for, stored)
     assert client.delete(f"/file/delete?file_id={stored['file_id']}").json()["code"] == 40004
 
 
-@pytest.mark.parametrize("body", [None, {}, {"file_id": 5}, ["x"], {"file_id": "nope"}])
+@pytest.mark.parametrize("body", [None, {}, {"file_id": 5}, {"file_id": "nope"}])
 def test_delete_with_a_missing_or_malformed_id_is_40000(owner, client_for, file_storage, body):
     response = client_for(owner).delete("/file/delete", body, format="json")
     assert response.json()["code"] == 40000 and "file_id" in response.json()["message"]
+
+
+def test_delete_with_a_body_that_is_no_object_is_40000(owner, client_for):
+    response = client_for(owner).delete("/file/delete", ["x"], format="json")
+    assert response.json() == {"code": 40000, "message": "参数错误: 请求体必须是 JSON 对象"}
 
 
 def test_delete_on_another_file_path_is_405(owner, client_for, stored):
