@@ -201,6 +201,9 @@ class ClientConsumer(AsyncWebsocketConsumer):
             self.user = await run_sync(user_for_validated_token, token)
         except AuthenticationFailed:
             return CLOSE_UNAUTHORIZED
+        except Exception:
+            logger.exception("reading user %s for a socket failed", self.grant.user_id)
+            return CLOSE_SERVER_ERROR
         return None
 
     async def _count_connection(self) -> int | None:
