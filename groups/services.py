@@ -9,6 +9,7 @@ see the roles as they are. Locks are always taken group row first, then member r
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from groups.models import Group, GroupApplication, GroupMember
 from groups.selectors import GROUP_NOT_FOUND, NOT_A_MEMBER, TARGET_NOT_A_MEMBER
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
 from notifications import services as notices
+from social.models import Friendship
 
 Role = GroupMember.Role
 MAX_MUTE_SECONDS = 30 * 24 * 3600
@@ -160,10 +162,25 @@ def group_member_mute(
     return target
 
 
+def _has_blocked(user: User) -> Exists:
+    """On a ``User`` row: whether that user has blocked ``user``."""
+    return Exists(
+        Friendship.objects.filter(
+            user=OuterRef("pk"), friend=user, status=Friendship.Status.BLOCKED
+        )
+    )
+
+
 @transaction.atomic
 def group_invite(*, user: User, group_id: int, user_ids: list[int]) -> dict[str, list[int]]:
-    """Any member adds users at once. Repeated ids count once; members, unknown and banned users
-    are skipped; if the rest does not fit, nobody is added (40000)."""
+    """Any member adds users at once. Repeated ids count once; members, unknown and banned
+    users, and users who have blocked the inviter are skipped; if the rest does not fit, nobody
+    is added (40000).
+
+    A block means "nothing from this user reaches me" (CONTRACT 12): being added to the
+    inviter's group would deliver the inviter's group messages, so the invitee is skipped,
+    exactly like an unknown id (the inviter learns nothing they could not learn otherwise).
+    """
     group = _lock_normal_group(group_id)
     _actor(group, user)
     wanted = list(dict.fromkeys(user_ids))
@@ -174,9 +191,9 @@ def group_invite(*, user: User, group_id: int, user_ids: list[int]) -> dict[str,
     )
     invitable = {
         invitee.pk: invitee
-        for invitee in User.objects.filter(
-            pk__in=wanted, status=User.Status.ACTIVE, is_active=True
-        ).exclude(pk__in=existing)
+        for invitee in User.objects.filter(pk__in=wanted, status=User.Status.ACTIVE, is_active=True)
+        .exclude(pk__in=existing)
+        .exclude(_has_blocked(user))
     }
     added = [user_id for user_id in wanted if user_id in invitable]
     skipped = [user_id for user_id in wanted if user_id not in invitable]
@@ -202,25 +219,36 @@ def group_invite(*, user: User, group_id: int, user_ids: list[int]) -> dict[str,
 
 @transaction.atomic
 def group_join_apply(*, user: User, group_id: int, reason: str = "") -> GroupApplication:
-    """Create my pending application, or renew it (new reason, arrives again). Members: 40009."""
+    """Create my pending application; the owner and admins are notified (type 1). Members:
+    40009; a full group: 40000.
+
+    Applying again while my application is pending is answered with that same application
+    (CONTRACT 5: "a repeated one updates the reason") and notifies nobody: the managers were
+    told once, and a client repeating the call must not write and push a notification to each
+    of them every time. Only a different reason changes anything: the application takes it and
+    counts as arrived again (new ``apply_time``, unread again in 6.5); the same reason writes
+    nothing at all.
+    """
     group = _lock_normal_group(group_id)
     if _member(group, user.pk) is not None:
         raise AppError(ErrorCode.CONFLICT, _("You are already a member of this group"))
     if group.member_count >= group.max_member_count:
         raise _group_full_error(group)
-    group.application_seq += 1
-    Group.objects.filter(pk=group.pk).update(application_seq=group.application_seq)
-    now = timezone.now()
-    application = GroupApplication.objects.filter(
+    # Read under the group lock: every change to the group's applications holds it.
+    pending = GroupApplication.objects.filter(
         group=group, user=user, status=GroupApplication.Status.PENDING
     ).first()
-    if application is None:
-        application = GroupApplication(group=group, user=user)
+    if pending is not None and pending.reason == reason:
+        return pending
+    group.application_seq += 1
+    Group.objects.filter(pk=group.pk).update(application_seq=group.application_seq)
+    application = pending or GroupApplication(group=group, user=user)
     application.reason = reason
-    application.arrived_at = now
+    application.arrived_at = timezone.now()
     application.arrival_seq = group.application_seq
     application.save()
-    notices.notify_application_received(group=group, applicant=user)
+    if pending is None:
+        notices.notify_application_received(group=group, applicant=user)
     return application
 
 

@@ -7,6 +7,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from groups import selectors, services
+from groups.limits import (
+    group_creations_by_user,
+    group_invites_by_user,
+    group_joins_by_user,
+    group_updates_by_user,
+)
 from groups.openapi import (
     ApplicationHandledSerializer,
     GroupCreatedSerializer,
@@ -49,6 +55,7 @@ class GroupViewSet(viewsets.ViewSet):
     )
     def create(self, request: Request) -> Response:
         data = validated(GroupCreateInputSerializer, request.data)
+        group_creations_by_user.hit(request.user.pk)
         group = services.group_create(owner=request.user, **data)
         return Response({"group_id": group.pk, "group_info": GroupSerializer(group).data})
 
@@ -74,6 +81,7 @@ class GroupViewSet(viewsets.ViewSet):
     )
     def update_info(self, request: Request) -> Response:
         data = validated(GroupUpdateInputSerializer, request.data)
+        group_updates_by_user.hit(request.user.pk)
         group = services.group_update_info(user=request.user, **data)
         return Response(
             {"message": _("Updated successfully"), "group_info": GroupSerializer(group).data}
@@ -86,6 +94,7 @@ class GroupViewSet(viewsets.ViewSet):
     )
     def join(self, request: Request) -> Response:
         data = validated(JoinInputSerializer, request.data)
+        group_joins_by_user.hit(request.user.pk)
         application = services.group_join_apply(user=request.user, **data)
         return Response({"message": _("Application submitted"), "application_id": application.pk})
 
@@ -185,6 +194,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
     )
     def invite(self, request: Request) -> Response:
         data = validated(InviteInputSerializer, request.data)
+        group_invites_by_user.hit(request.user.pk)
         return Response(services.group_invite(user=request.user, **data))
 
     @extend_schema(
