@@ -278,3 +278,38 @@ def test_purge_reports_what_it_deleted_and_live_tokens_keep_working(api_client, 
     # A rotated (blacklisted) live token keeps its row: its reuse is still recognised.
     call_command("purge_expired_tokens", stdout=out)
     assert refresh(api_client, pair["refresh_token"]).json()["code"] == 40001
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_with_one_token_one_wins_and_the_other_is_a_reuse(make_user):
+    """Threads on PostgreSQL (the in-memory SQLite test database locks whole tables across
+    connections): exactly one rotation; the others are reuses, which revoke every token of
+    the user, the winner's new pair included."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connections
+
+    alice = make_user("alice")
+    token = login(APIClient(), "alice", ip=OWNER).json()["data"]["refresh_token"]
+    barrier = Barrier(4)
+
+    def attempt(_: int) -> dict:
+        try:
+            barrier.wait(timeout=10)
+            return refresh(APIClient(), token).json()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(attempt, range(4)))
+    assert sorted(answer["code"] for answer in answers) == [20000, 40001, 40001, 40001]
+    winner = next(answer["data"] for answer in answers if answer["code"] == 20000)
+    alice.refresh_from_db()
+    assert alice.token_version >= 1
+    assert refresh(APIClient(), winner["refresh_token"]).json()["code"] == 40001
+    assert (
+        BlacklistedToken.objects.filter(token__jti=RefreshToken(token, verify=False)["jti"]).count()
+        == 1
+    )
