@@ -1,10 +1,13 @@
 """Accounts nobody can lock out or take over (issue 20, CONTRACT 3 and 12), through the REST API."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from io import StringIO
+from threading import Barrier
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -286,11 +289,6 @@ def test_concurrent_refreshes_with_one_token_one_wins_and_the_other_is_a_reuse(m
     """Threads on PostgreSQL (the in-memory SQLite test database locks whole tables across
     connections): exactly one rotation; the others are reuses, which revoke every token of
     the user, the winner's new pair included."""
-    from concurrent.futures import ThreadPoolExecutor
-    from threading import Barrier
-
-    from django.db import connections
-
     alice = make_user("alice")
     token = login(APIClient(), "alice", ip=OWNER).json()["data"]["refresh_token"]
     barrier = Barrier(4)
