@@ -79,18 +79,21 @@ class Message(models.Model):
         NORMAL = 1, "normal"
         RECALLED = 2, "recalled"
 
+    # PROTECT, not CASCADE: a message is never deleted (its seq would leave a gap in everyone
+    # else's history), so deleting its conversation, sender, recipient or group is refused
+    # (ProtectedError) instead of taking the message along. Users are banned, groups dismissed.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.PROTECT, related_name="messages"
     )
     seq = models.PositiveBigIntegerField()
     sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_messages"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sent_messages"
     )
     to_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     group = models.ForeignKey(
-        "groups.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "groups.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     type = models.PositiveSmallIntegerField(choices=Type.choices, default=Type.TEXT)
     content = models.TextField()

@@ -40,22 +40,43 @@ def _private_peer(user: User, target_id: int) -> User:
     _refuse_myself(user, target_id)
     peer = User.objects.filter(pk=target_id).first()
     if peer is None:
-        raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
+        raise user_not_found()
     return peer
 
 
+def private_send_refusal(*, friends: bool, blocked_me: bool) -> AppError | None:
+    """Why a private message (or typing frame) to an existing peer is refused, if it is:
+    friendship (unless turned off) and no block by the peer; either refusal is 40003."""
+    if settings.IM_REQUIRE_FRIENDSHIP and not friends:
+        return AppError(ErrorCode.FORBIDDEN, _("You can only message your friends"))
+    if blocked_me:
+        return AppError(ErrorCode.FORBIDDEN, _("The user has blocked you"))
+    return None
+
+
+def user_not_found() -> AppError:
+    return AppError(ErrorCode.NOT_FOUND, _("User not found"))
+
+
+def muted_refusal(remaining_seconds: int) -> AppError:
+    return AppError(
+        ErrorCode.FORBIDDEN,
+        gettext("You are muted in this group for another %(seconds)d seconds")
+        % {"seconds": remaining_seconds},
+    )
+
+
 def _private_peer_i_may_message(user: User, target_id: int) -> int:
-    """Friendship (unless turned off) and no block by the peer, asked in one query; either
-    refusal is 40003. Returns the peer's id."""
+    """``private_send_refusal`` asked in one query; an unknown peer is 40004. Returns the
+    peer's id."""
     _refuse_myself(user, target_id)
     relation = peer_relation(user.pk, target_id)
     if relation is None:
-        raise AppError(ErrorCode.NOT_FOUND, _("User not found"))
+        raise user_not_found()
     friends, blocked_me = relation
-    if settings.IM_REQUIRE_FRIENDSHIP and not friends:
-        raise AppError(ErrorCode.FORBIDDEN, _("You can only message your friends"))
-    if blocked_me:
-        raise AppError(ErrorCode.FORBIDDEN, _("The user has blocked you"))
+    refusal = private_send_refusal(friends=friends, blocked_me=blocked_me)
+    if refusal is not None:
+        raise refusal
     return target_id
 
 
@@ -97,25 +118,23 @@ class SendTarget:
 
 
 def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
-    """Check that ``sender`` may send there now (one query) without loading the conversation."""
+    """Where a message goes (no query). Whether ``sender`` may send there is decided by
+    ``chat.store`` in the transaction that stores the message, under locks that the writes
+    changing it (block, unfriend, kick, mute, dismiss) also take."""
     if chat_type == ChatType.PRIVATE:
-        peer_id = _private_peer_i_may_message(sender, target_id)
-        return SendTarget(pair=_pair(sender.pk, peer_id), peer_id=peer_id)
-    _group_member_i_may_message(sender, target_id)
+        _refuse_myself(sender, target_id)
+        return SendTarget(pair=_pair(sender.pk, target_id), peer_id=target_id)
     return SendTarget(group_id=target_id)
 
 
 def _group_member_i_may_message(user: User, group_id: int) -> None:
     """A current member of a normal group (40003 / 40004) who is not muted (40003 with the
-    seconds left): the rule for a group's messages and its typing frames."""
+    seconds left): the rule for a group's typing frames, as ``chat.store`` applies it to its
+    messages."""
     member = membership_require(group_id=group_id, user_id=user.pk)
     remaining = member.mute_remaining_seconds()
     if remaining:
-        raise AppError(
-            ErrorCode.FORBIDDEN,
-            gettext("You are muted in this group for another %(seconds)d seconds")
-            % {"seconds": remaining},
-        )
+        raise muted_refusal(remaining)
 
 
 def conversation_for_reader(

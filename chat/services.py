@@ -4,6 +4,7 @@ Sequence numbers come from ``Conversation.last_seq`` under a row lock, so each c
 ``seq`` runs 1, 2, 3 ... without gaps or duplicates whatever the number of concurrent senders.
 """
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,10 +35,16 @@ def message_send(
     content: str,
     client_msg_id: str | None = None,
 ) -> Message:
-    """Store and push one message; a repeated ``client_msg_id`` returns the first message.
+    """Store and push one message (CONTRACT 6 and 12).
 
-    Five statements for a text message: the permission check, then ``chat.store``'s four in
-    one transaction (plus the member list of a group), which concurrent sends share.
+    ``client_msg_id`` names one message of its sender: sending it again with the same target,
+    type and content returns that message and stores nothing, also when the sender may no
+    longer send there (the retry of a message that went through, whose answer was lost); with
+    anything else it is refused with 40009 and stores nothing.
+
+    Five statements for a text message, all in one transaction that concurrent sends share
+    (``chat.store``): the permission check runs there, under the locks that order it with
+    blocks, kicks, mutes and dismissals.
     """
     try:
         file = None
@@ -46,51 +53,65 @@ def message_send(
         elif not content:
             raise bad_request(_("content must not be empty"))
         target = selectors.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
-    except AppError:
-        # A retry of a message that went through answers with that message, even if the
-        # sender may no longer send there (or its file has expired since).
-        existing = _first_with_client_id(sender, client_msg_id)
+        message = Message(
+            sender=sender,
+            to_user_id=target.peer_id,
+            group_id=target.group_id,
+            type=type,
+            content=str(file.pk) if file is not None else content,
+            file=file,
+            status=Message.Status.NORMAL,
+            client_msg_id=client_msg_id,
+            created_at=timezone.now(),
+        )
+        send = store.Send(message, target)
+        _store(send)
+    except (AppError, store.AlreadySent):
+        if not client_msg_id:
+            raise
+        existing = selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id)
         if existing is None:
             raise
-        return existing
-    message = Message(
-        sender=sender,
-        to_user_id=target.peer_id,
-        group_id=target.group_id,
-        type=type,
-        content=str(file.pk) if file is not None else content,
-        file=file,
-        status=Message.Status.NORMAL,
-        client_msg_id=client_msg_id,
-        created_at=timezone.now(),
-    )
-    send = store.Send(message, target)
-    try:
-        _store(send)
-    except store.AlreadySent:
-        existing = _first_with_client_id(sender, client_msg_id)
-        assert existing is not None
+        if not _is_same_message(existing, chat_type, target_id, type, content):
+            raise AppError(
+                ErrorCode.CONFLICT,
+                _("client_msg_id is already used by another of your messages"),
+            ) from None
         return existing
     publish_on_commit(send.recipients, "message", message_push_data(message))
     return message
 
 
-def _first_with_client_id(sender: User, client_msg_id: str | None) -> Message | None:
-    if not client_msg_id:
-        return None
-    return selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id)
+def _is_same_message(
+    message: Message, chat_type: int, target_id: int, type: int, content: str
+) -> bool:
+    """Whether a send asks for ``message`` again: same target, type and content (a file's id in
+    any spelling ``uuid.UUID`` reads)."""
+    if chat_type != message.chat_type or type != message.type:
+        return False
+    if target_id != (message.group_id if chat_type == ChatType.GROUP else message.to_user_id):
+        return False
+    if type != Message.Type.TEXT:
+        try:
+            content = str(uuid.UUID(content))
+        except ValueError:
+            return False
+    return content == message.content
 
 
 def _store(send: store.Send) -> None:
     """Store the send in a batch with concurrent ones (``chat.group_commit``), or on its own
-    inside a caller's transaction, or when the batch it was part of failed."""
+    inside a caller's transaction, or when the batch it was part of failed. Raises the send's
+    refusal."""
     if settings.IM_GROUP_COMMIT and not transaction.get_connection().in_atomic_block:
         try:
             send_batches.submit(send)
-            return
         except BatchFailed:
-            pass
-    _store_batch([send])
+            _store_batch([send])
+    else:
+        _store_batch([send])
+    if send.refusal is not None:  # stored nothing; the batch's other sends are stored
+        raise send.refusal
 
 
 def _store_batch(sends: list[store.Send]) -> None:

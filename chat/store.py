@@ -1,20 +1,32 @@
 """The statements that store sends, written out because they run for every message.
 
 ``store_sends`` stores one or more sends (a group commit batches the sends of concurrent
-requests, ``chat.group_commit``) in the caller's transaction, four statements whatever their
-number, the same SQL on PostgreSQL and SQLite (3.35+):
+requests, ``chat.group_commit``) in the caller's transaction, five statements for a batch of
+private or of group sends (one more of the first two for a batch of both), the same SQL on
+PostgreSQL and SQLite (3.35+):
 
-1. ``SELECT ... ORDER BY id FOR UPDATE`` locks the conversations (in id order, so two batches
-   never wait for each other in a cycle) and reads their ``last_seq``; each send takes the next
-   ``seq`` of its conversation, in batch order, so ``seq`` has neither gaps nor duplicates;
-2. one ``INSERT ... ON CONFLICT DO NOTHING`` of the messages: a repeated ``client_msg_id``
-   inserts nothing, and ``AlreadySent`` makes the caller roll the batch back;
-3. one ``UPDATE`` moves ``last_seq`` and ``last_message`` of every conversation;
-4. one ``INSERT ... ON CONFLICT DO UPDATE`` of read positions: a sender has read up to their
+1. ``SELECT ... FOR UPDATE`` locks the conversations and reads their ``last_seq``; each send
+   takes the next ``seq`` of its conversation, in batch order, so ``seq`` has neither gaps nor
+   duplicates. The same statement takes ``FOR KEY SHARE`` on the row that every change of who
+   may send there locks ``FOR UPDATE`` first: the lower user of a private pair (friend
+   requests, unfriend, block and unblock lock both users, ``social.services``) and the group
+   (kick, leave, mute, dismiss, ``groups.services``). Private conversations are locked in
+   (lower user, higher user) order and groups in id order, so two batches never wait for each
+   other in a cycle, and the user rows are taken in id order as ``social.services`` takes them;
+2. the permission check, in a statement of its own, so that it reads what was committed
+   before the locks were granted: friendship and blocks of the pairs, or the groups' status
+   and members (the members are also the push's recipients). A change that commits before
+   this transaction waited for it and is seen; one that starts later waits until this
+   transaction has committed. A refused send gets ``refusal`` and is left out of the rest;
+3. one ``INSERT ... ON CONFLICT (sender_id, client_msg_id) DO NOTHING`` of the messages: a
+   repeated ``client_msg_id`` inserts nothing and ``AlreadySent`` makes the caller roll the
+   batch back; any other conflict (a ``seq`` taken twice) is an error, not a retry;
+4. one ``UPDATE`` moves ``last_seq`` and ``last_message`` of every conversation;
+5. one ``INSERT ... ON CONFLICT DO UPDATE`` of read positions: a sender has read up to their
    message, and a private peer gets a list entry when missing.
 
-Group messages also read the group's members under the lock (the push's recipients). Through
-the ORM one send took fourteen statements (profiles in docs/benchmarks).
+A conversation's first message costs more: the users or group are locked on their own (and
+checked to exist), and the conversation is created, then locked as above.
 """
 
 from dataclasses import dataclass, field
@@ -22,28 +34,60 @@ from datetime import datetime
 
 from django.db import connection
 
+from accounts.models import User
 from chat.models import ChatType, Conversation, ConversationMember, Message
-from chat.selectors import SendTarget
-from groups.selectors import member_user_ids
+from chat.selectors import (
+    SendTarget,
+    muted_refusal,
+    private_send_refusal,
+    user_not_found,
+)
+from groups.models import Group, GroupMember
+from groups.selectors import GROUP_NOT_FOUND, NOT_A_MEMBER
+from imserver.api.errors import AppError, ErrorCode
+from social.models import Friendship
 
 _CONVERSATION = Conversation._meta.db_table
 _MESSAGE = Message._meta.db_table
 _MEMBER = ConversationMember._meta.db_table
+_USER = User._meta.db_table
+_GROUP = Group._meta.db_table
+_GROUP_MEMBER = GroupMember._meta.db_table
+_FRIENDSHIP = Friendship._meta.db_table
 _FILE = Message._meta.get_field("file")  # a UUID key: stored as text on SQLite
 
-_LOCK = (
-    f"SELECT id, user_low_id, user_high_id, group_id, last_seq FROM {_CONVERSATION} "
-    "WHERE {where} ORDER BY id"
+_CONVERSATION_COLUMNS = "c.id, c.user_low_id, c.user_high_id, c.group_id, c.last_seq"
+_LOCK_PRIVATE = (
+    f"SELECT {_CONVERSATION_COLUMNS} FROM {_CONVERSATION} c "
+    f"JOIN {_USER} lo ON lo.id = c.user_low_id "
+    f"WHERE c.type = {int(ChatType.PRIVATE)} AND (c.user_low_id, c.user_high_id) IN "
+    "(VALUES {pairs}) ORDER BY c.user_low_id, c.user_high_id"
 )
-_PRIVATE_PAIRS = (
-    f"(type = {int(ChatType.PRIVATE)} AND (user_low_id, user_high_id) IN (VALUES {{pairs}}))"
+_LOCK_PRIVATE_CLAUSE = " FOR UPDATE OF c FOR KEY SHARE OF lo"
+_LOCK_GROUPS = (
+    f"SELECT {_CONVERSATION_COLUMNS} FROM {_CONVERSATION} c "
+    f"JOIN {_GROUP} g ON g.id = c.group_id WHERE c.group_id IN ({{ids}}) ORDER BY c.id"
 )
-_GROUP_IDS = "group_id IN ({ids})"
+_LOCK_GROUPS_CLAUSE = " FOR UPDATE OF c FOR KEY SHARE OF g"
+# First messages: the rows that the conversation lock would have taken, and whether they exist.
+_LOCK_USER_ROWS = f"SELECT id FROM {_USER} WHERE id IN ({{ids}}) ORDER BY id"
+_LOCK_GROUP_ROWS = f"SELECT id FROM {_GROUP} WHERE id IN ({{ids}}) ORDER BY id"
+_PAIR_RELATIONS = (
+    f"SELECT user_id, friend_id, is_friend, status FROM {_FRIENDSHIP} "
+    "WHERE (user_id, friend_id) IN (VALUES {pairs})"
+)
+_GROUP_MEMBERS = (
+    f"SELECT g.id, g.status, m.user_id, m.muted_until > %s FROM {_GROUP} g "
+    f"LEFT JOIN {_GROUP_MEMBER} m ON m.group_id = g.id WHERE g.id IN ({{ids}}) ORDER BY g.id, m.id"
+)
 _MESSAGE_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _INSERT_MESSAGES = (
     f"INSERT INTO {_MESSAGE} (conversation_id, seq, sender_id, to_user_id, group_id, type, "
     "content, file_id, status, client_msg_id, created_at) "
-    "VALUES {rows} ON CONFLICT DO NOTHING RETURNING id, conversation_id, seq"
+    # The target names the partial unique index (sender, client_msg_id): only a repeated id is
+    # skipped; a duplicate (conversation, seq) raises IntegrityError.
+    "VALUES {rows} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL "
+    "DO NOTHING RETURNING id, conversation_id, seq"
 )
 _ADVANCE = (
     f"UPDATE {_CONVERSATION} SET last_seq = CASE id {{seqs}} END, "
@@ -64,12 +108,13 @@ ConversationKey = tuple[int, int] | int  # a private pair (low, high) or a group
 
 @dataclass
 class Send:
-    """A message whose permission checks passed, and where it goes. ``store_sends`` fills in
-    the message's conversation, ``seq`` and id, and who gets the push."""
+    """A message and where it goes. ``store_sends`` fills in the message's conversation,
+    ``seq`` and id and who gets the push, or ``refusal`` when the sender may not send there."""
 
     message: Message
     target: SendTarget
     recipients: list[int] = field(default_factory=list)
+    refusal: AppError | None = None
 
     @property
     def conversation_key(self) -> ConversationKey:
@@ -88,13 +133,28 @@ def _placeholders(count: int, row: str = "%s") -> str:
     return ", ".join([row] * count)
 
 
+def _fetch(sql: str, params: list[object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def store_sends(sends: list[Send], *, now: datetime) -> None:
-    """Store ``sends`` in the current transaction (see the module's docstring)."""
+    """Store the permitted ``sends`` in the current transaction (see the module's docstring);
+    the others get their ``refusal`` and store nothing."""
+    for send in sends:
+        send.refusal = None
     conversations = _lock_conversations(sends)
+    missing = {send.conversation_key for send in sends} - conversations.keys()
+    found = _lock_first_message_rows(sends, missing) if missing else set()
+    _check_permissions(sends, now=now, missing=missing, found=found)
+    sends = [send for send in sends if send.refusal is None]
+    if not sends:
+        return
     targets = {send.conversation_key: send.target for send in sends}
-    missing = targets.keys() - conversations.keys()
-    if missing:  # first messages: create those conversations, then lock as usual
-        for key in sorted(missing, key=lambda key: (isinstance(key, int), key)):
+    first = targets.keys() & missing
+    if first:  # create those conversations, then lock as usual
+        for key in sorted(first, key=lambda key: (isinstance(key, int), key)):
             targets[key].conversation()
         conversations = _lock_conversations(sends)
     last_seq = {conversation_id: seq for conversation_id, seq in conversations.values()}
@@ -105,37 +165,122 @@ def store_sends(sends: list[Send], *, now: datetime) -> None:
     _insert_messages([send.message for send in sends])
     _advance_conversations([send.message for send in sends], now=now)
     _upsert_positions(sends, now=now)
-    members = {}
-    for send in sends:
-        if send.target.pair is not None:
-            send.recipients = list(send.target.pair)
-        else:
-            if send.target.group_id not in members:
-                members[send.target.group_id] = member_user_ids(send.target.group_id)
-            send.recipients = members[send.target.group_id]
 
 
 def _lock_conversations(sends: list[Send]) -> dict[ConversationKey, tuple[int, int]]:
-    """Lock the sends' existing conversations: ``{key: (conversation id, last_seq)}``."""
+    """Lock the sends' existing conversations and the rows their permissions hang on (see the
+    module's docstring): ``{key: (conversation id, last_seq)}``."""
     pairs = sorted({send.target.pair for send in sends if send.target.pair is not None})
     group_ids = sorted({send.target.group_id for send in sends if send.target.pair is None})
-    where, params = [], []
+    locking = connection.features.has_select_for_update  # SQLite's writer holds the file
+    rows = []
     if pairs:
-        where.append(_PRIVATE_PAIRS.format(pairs=_placeholders(len(pairs), "(%s, %s)")))
-        params += [user_id for pair in pairs for user_id in pair]
+        sql = _LOCK_PRIVATE.format(pairs=_placeholders(len(pairs), "(%s, %s)"))
+        rows += _fetch(
+            sql + (_LOCK_PRIVATE_CLAUSE if locking else ""),
+            [user_id for pair in pairs for user_id in pair],
+        )
     if group_ids:
-        where.append(_GROUP_IDS.format(ids=_placeholders(len(group_ids))))
-        params += group_ids
-    sql = _LOCK.format(where=" OR ".join(where))
-    if connection.features.has_select_for_update:  # SQLite's writer already holds the file
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        sql = _LOCK_GROUPS.format(ids=_placeholders(len(group_ids)))
+        rows += _fetch(sql + (_LOCK_GROUPS_CLAUSE if locking else ""), group_ids)
     return {
         (low, high) if group_id is None else group_id: (conversation_id, seq)
         for conversation_id, low, high, group_id, seq in rows
     }
+
+
+def _lock_first_message_rows(
+    sends: list[Send], missing: set[ConversationKey]
+) -> set[tuple[str, int]]:
+    """Lock the users of the pairs and the groups that have no conversation yet (``FOR KEY
+    SHARE``, as ``_lock_conversations`` would): ``{("user" | "group", id)}`` of those that
+    exist. These locks come after those of the existing conversations, out of the id order
+    that keeps batches and ``social.services`` from waiting in a cycle, so a batch of several
+    sends does not wait for them: it fails (NOWAIT) and each send is stored on its own, where
+    nothing else is held yet."""
+    user_ids = sorted({user_id for key in missing if isinstance(key, tuple) for user_id in key})
+    group_ids = sorted(key for key in missing if isinstance(key, int))
+    clause = ""
+    if connection.features.has_select_for_update:
+        clause = " FOR KEY SHARE" + (" NOWAIT" if len(sends) > 1 else "")
+    found: set[tuple[str, int]] = set()
+    if user_ids:
+        sql = _LOCK_USER_ROWS.format(ids=_placeholders(len(user_ids)))
+        found |= {("user", row[0]) for row in _fetch(sql + clause, user_ids)}
+    if group_ids:
+        sql = _LOCK_GROUP_ROWS.format(ids=_placeholders(len(group_ids)))
+        found |= {("group", row[0]) for row in _fetch(sql + clause, group_ids)}
+    return found
+
+
+def _check_permissions(
+    sends: list[Send],
+    *,
+    now: datetime,
+    missing: set[ConversationKey],
+    found: set[tuple[str, int]],
+) -> None:
+    """Set ``refusal`` on each send whose sender may not send there (CONTRACT 6; the errors
+    ``chat.selectors`` gives for typing frames), and the ``recipients`` of the others."""
+    private = [send for send in sends if send.target.pair is not None]
+    group = [send for send in sends if send.target.pair is None]
+    if private:
+        _check_private(private, missing=missing, found=found)
+    if group:
+        _check_group(group, now=now)
+
+
+def _check_private(
+    sends: list[Send], *, missing: set[ConversationKey], found: set[tuple[str, int]]
+) -> None:
+    """Friendship and blocks of every pair of the batch, both directions, in one query. A pair
+    with a conversation has both users; for the others ``found`` says whether the peer exists."""
+    directions = sorted(
+        {(send.message.sender_id, send.target.peer_id) for send in sends}
+        | {(send.target.peer_id, send.message.sender_id) for send in sends}
+    )
+    sql = _PAIR_RELATIONS.format(pairs=_placeholders(len(directions), "(%s, %s)"))
+    rows = _fetch(sql, [user_id for direction in directions for user_id in direction])
+    relations = {
+        (user_id, friend_id): (is_friend, status) for user_id, friend_id, is_friend, status in rows
+    }
+    for send in sends:
+        sender_id, peer_id = send.message.sender_id, send.target.peer_id
+        if send.target.pair in missing and ("user", peer_id) not in found:
+            send.refusal = user_not_found()
+            continue
+        is_friend, _status = relations.get((sender_id, peer_id), (False, None))
+        _is_friend, peer_status = relations.get((peer_id, sender_id), (False, None))
+        send.refusal = private_send_refusal(
+            friends=bool(is_friend), blocked_me=peer_status == Friendship.Status.BLOCKED
+        )
+        send.recipients = list(send.target.pair)
+
+
+def _check_group(sends: list[Send], *, now: datetime) -> None:
+    group_ids = sorted({send.target.group_id for send in sends})
+    sql = _GROUP_MEMBERS.format(ids=_placeholders(len(group_ids)))
+    status: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    muted: set[tuple[int, int]] = set()
+    for group_id, group_status, user_id, is_muted in _fetch(sql, [_db_time(now), *group_ids]):
+        status[group_id] = group_status
+        members.setdefault(group_id, [])
+        if user_id is not None:
+            members[group_id].append(user_id)
+            if is_muted:
+                muted.add((group_id, user_id))
+    for send in sends:
+        group_id, sender_id = send.target.group_id, send.message.sender_id
+        if status.get(group_id) != Group.Status.NORMAL:
+            send.refusal = AppError(ErrorCode.NOT_FOUND, GROUP_NOT_FOUND)
+        elif sender_id not in members[group_id]:
+            send.refusal = AppError(ErrorCode.FORBIDDEN, NOT_A_MEMBER)
+        elif (group_id, sender_id) in muted:
+            member = GroupMember.objects.get(group_id=group_id, user_id=sender_id)
+            send.refusal = muted_refusal(member.mute_remaining_seconds(now))
+        else:
+            send.recipients = members[group_id]
 
 
 def _insert_messages(messages: list[Message]) -> None:

@@ -121,13 +121,40 @@ def test_a_private_send_is_five_statements(alice_sends_to_bob):
     statements = [
         query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]
     ]
-    # The permission check, then the claim of the seq, the insert, last_message, read positions.
+    # In one transaction: the claim of the seq (which also locks the row every change of the
+    # permission locks), the permission check, the insert, last_message, read positions.
     assert len(statements) == 5, statements
+    assert "FOR UPDATE" in statements[0] or connection.vendor == "sqlite"
+
+
+@pytest.mark.django_db
+def test_a_group_send_is_five_statements_whatever_the_group_size(actor, make_user, make_group):
+    owner = actor()
+    group_id = make_group(owner)
+    others = [make_user() for _ in range(40)]
+    ok(owner.post("/group/invite", {"group_id": group_id, "user_ids": [u.pk for u in others]}))
+    sender = User.objects.get(pk=owner.id)
+
+    def send(content: str) -> Message:
+        return services.message_send(
+            sender=sender, chat_type=ChatType.GROUP, target_id=group_id, type=0, content=content
+        )
+
+    send("warm-up")
+    with CaptureQueriesContext(connection) as captured:
+        message = send("counted")
+    statements = [
+        query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]
+    ]
+    # The claim of the seq and the group's lock, the permission check that also reads the
+    # members (the push's recipients), the insert, last_message, the sender's read position.
+    assert len(statements) == 5, statements
+    assert message.seq == 2
 
 
 @pytest.mark.django_db
 def test_a_repeated_client_msg_id_leaves_no_gap_in_seq(alice_sends_to_bob):
     first = alice_sends_to_bob("one", "c-1")
-    assert alice_sends_to_bob("one again", "c-1").pk == first.pk
+    assert alice_sends_to_bob("one", "c-1").pk == first.pk
     assert alice_sends_to_bob("two", "c-2").seq == first.seq + 1
     assert Message.objects.get(pk=first.pk).conversation.last_seq == first.seq + 1

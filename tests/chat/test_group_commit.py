@@ -231,7 +231,7 @@ def test_sends_waiting_on_a_commit_are_stored_together_without_gaps(actor, make_
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_holding_a_repeated_client_msg_id_falls_back_to_one_send_each(actor, make_group):
-    contents = [(n, f"m{n}", None) for n in range(6)] + [(0, "retry of first", "taken")]
+    contents = [(n, f"m{n}", None) for n in range(6)] + [(0, "first", "taken")]
     first, messages, group_id = _send_concurrently(actor, make_group, contents)
     assert services.send_batches.largest_batch == 6
     retried = messages[-1]
