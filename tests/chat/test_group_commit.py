@@ -239,3 +239,54 @@ def test_a_batch_holding_a_repeated_client_msg_id_falls_back_to_one_send_each(ac
     assert sorted(message.seq for message in messages[:-1]) == list(range(2, 8))
     assert Message.objects.filter(group_id=group_id).count() == 7
     assert Conversation.objects.get(group_id=group_id).last_seq == 7
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(actor, make_group):
+    members = [actor(f"member{n}") for n in range(6)]
+    outsider = actor("outsider")
+    group_id = make_group(*members)
+    members[0].send_to_group(group_id, "first", client_msg_id="taken")
+    conversation_id = Conversation.objects.get(group_id=group_id).pk
+    services.send_batches.largest_batch = 0
+
+    def send(sender, content: str, cmid: str | None = None) -> Message:
+        return services.message_send(
+            sender=User.objects.get(pk=sender.id),
+            chat_type=ChatType.GROUP,
+            target_id=group_id,
+            type=0,
+            content=content,
+            client_msg_id=cmid,
+        )
+
+    with conversation_locked(conversation_id):
+        leader = _start(lambda: send(members[1], "leads"))
+        _wait_for(lambda: services.send_batches.largest_batch == 1)
+        batch = [_start(lambda m=m: send(m, f"from {m.id}")) for m in members[2:]]
+        batch.append(_start(lambda: send(outsider, "not a member")))
+        _wait_for(lambda: services.send_batches.waiting() == len(batch))
+    for thread, _outcome in [leader, *batch]:
+        thread.join(30)
+    assert services.send_batches.largest_batch == len(batch)  # no fallback: one transaction
+    refused = batch[-1][1]["error"]
+    assert refused.error_code == 40003
+    stored = [outcome["result"] for _thread, outcome in [leader, *batch[:-1]]]
+    assert sorted(message.seq for message in stored) == list(range(2, 7))
+    assert not Message.objects.filter(sender_id=outsider.id).exists()
+
+    # A reused id with other content in a batch: the batch falls back, that send is 40009.
+    with conversation_locked(conversation_id):
+        leader = _start(lambda: send(members[1], "leads again"))
+        _wait_for(lambda: services.send_batches.waiting() == 0)
+        time.sleep(0.05)
+        batch = [_start(lambda m=m: send(m, f"again from {m.id}")) for m in members[2:]]
+        batch.append(_start(lambda: send(members[0], "not the first", "taken")))
+        _wait_for(lambda: services.send_batches.waiting() == len(batch))
+    for thread, _outcome in [leader, *batch]:
+        thread.join(30)
+    assert batch[-1][1]["error"].error_code == 40009
+    stored = [outcome["result"] for _thread, outcome in [leader, *batch[:-1]]]
+    assert sorted(message.seq for message in stored) == list(range(7, 12))
+    assert Conversation.objects.get(pk=conversation_id).last_seq == 11
