@@ -189,6 +189,7 @@ async def test_a_reused_id_over_ws_is_an_error_frame_and_no_ack(trio):
     try:
         await socket.send({"type": "message", "data": _private(bob, "hello", client_msg_id="w-1")})
         ack = await socket.receive_type("ack")
+        assert (await socket.receive_type("message"))["message_id"] == ack["message_id"]
         await socket.send(
             {"type": "message", "data": _private(carol, "hello", client_msg_id="w-1")}
         )
