@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import User
-from imserver.api.fields import IdField, TrimmedCharField, UnixTimestampField
+from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, UnixTimestampField
 
 USERNAME_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9_.\-]+$",
@@ -50,7 +50,7 @@ class RegisterInputSerializer(serializers.Serializer):
     username = TrimmedCharField(min_length=3, max_length=20, validators=[USERNAME_VALIDATOR])
     password = password_field(min_length=6, max_length=50)
     email = serializers.EmailField(max_length=254)
-    nickname = TrimmedCharField(max_length=50, required=False, allow_blank=True, default="")
+    nickname = DisplayNameField(max_length=50, required=False, allow_blank=True, default="")
     avatar = avatar_field(required=False, default="")
 
 
@@ -70,7 +70,7 @@ class LogoutInputSerializer(RefreshTokenInputSerializer):
 
 
 class UpdateInfoInputSerializer(serializers.Serializer):
-    nickname = TrimmedCharField(max_length=50, required=False, allow_blank=True)
+    nickname = DisplayNameField(max_length=50, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False)
     avatar = avatar_field(required=False)
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.serializers import avatar_field
 from groups.models import Group, GroupMember
-from imserver.api.fields import IdField, TrimmedCharField, UnixTimestampField
+from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, UnixTimestampField
 
 MAX_MUTE_SECONDS = 30 * 24 * 3600
 MAX_INVITE_IDS = 500
@@ -112,7 +112,7 @@ class MemberInfoSerializer(serializers.Serializer):
 
 
 def group_name_field(**kwargs: object) -> serializers.CharField:
-    return TrimmedCharField(min_length=1, max_length=50, **kwargs)
+    return DisplayNameField(min_length=1, max_length=50, **kwargs)
 
 
 def description_field(**kwargs: object) -> serializers.CharField:
@@ -182,7 +182,7 @@ class TransferInputSerializer(GroupIdSerializer):
 
 
 class UpdateMemberInfoInputSerializer(GroupIdSerializer):
-    nickname = TrimmedCharField(max_length=50, allow_blank=True)
+    nickname = DisplayNameField(max_length=50, allow_blank=True)
 
 
 class HandleApplicationInputSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from imserver.api.fields import IdField, TrimmedCharField, UnixTimestampField
+from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, UnixTimestampField
 from imserver.realtime.presence import OFFLINE, ONLINE
 from social.models import FriendRequest, Friendship
 
@@ -113,4 +113,4 @@ class FriendIdInputSerializer(serializers.Serializer):
 
 class RemarkInputSerializer(serializers.Serializer):
     user_id = IdField()
-    remark = TrimmedCharField(max_length=50, allow_blank=True)
+    remark = DisplayNameField(max_length=50, allow_blank=True)
