@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +33,12 @@ def file_data(file: File) -> dict[str, Any]:
 
 def unexpired_files() -> QuerySet[File]:
     return File.objects.filter(expire_at__gt=timezone.now())
+
+
+def stored_bytes_of(*, user_id: int) -> int:
+    """What the user's unexpired uploads take in storage (the quota counts these)."""
+    total = unexpired_files().filter(user_id=user_id).aggregate(total=Sum("file_size"))["total"]
+    return total or 0
 
 
 def _as_uuid(file_id: uuid.UUID | str) -> uuid.UUID | None:

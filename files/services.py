@@ -13,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from files.models import File
 from files.naming import sanitize_file_name, storage_name_for
-from files.selectors import FILE_NOT_FOUND, file_is_shared_with, unexpired_file_or_none
+from files.selectors import (
+    FILE_NOT_FOUND,
+    file_is_shared_with,
+    stored_bytes_of,
+    unexpired_file_or_none,
+)
 from files.sniff import file_type_for, sniff_content_type
 from files.storage import storage_delete, storage_save
 from files.uploads import StreamedUpload
@@ -22,10 +27,26 @@ from imserver.api.errors import AppError, ErrorCode, bad_request
 logger = logging.getLogger(__name__)
 
 
+def _ensure_within_quota(*, user_id: int, size: int) -> None:
+    """413 if ``size`` more bytes would take the user past ``IM_STORAGE_QUOTA_BYTES``."""
+    quota = settings.IM_STORAGE_QUOTA_BYTES
+    if quota and stored_bytes_of(user_id=user_id) + size > quota:
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            _("storage quota exceeded: files expire or can be deleted to free space"),
+            http_status=413,
+        )
+
+
 def file_upload(*, user: User, upload: StreamedUpload) -> File:
-    """Store an upload that streamed to disk and record it; expires after ``IM_FILE_TTL_S``."""
+    """Store an upload that streamed to disk and record it; expires after ``IM_FILE_TTL_S``.
+
+    The quota is checked before the bytes are stored (nothing stored for a refusal) and again
+    with the user's row locked in the transaction that records the file, so concurrent uploads
+    of one user cannot pass it together."""
     if not upload.size:
         raise bad_request(_("file is empty"))
+    _ensure_within_quota(user_id=user.pk, size=upload.size)
     file_id = uuid.uuid4()
     content_type = sniff_content_type(upload.head, is_text=upload.is_text)
     upload.content_type = content_type  # the object's metadata on S3; never the client's claim
@@ -33,6 +54,9 @@ def file_upload(*, user: User, upload: StreamedUpload) -> File:
     created_at = timezone.now()
     try:
         with transaction.atomic():
+            if settings.IM_STORAGE_QUOTA_BYTES:
+                User.objects.select_for_update().filter(pk=user.pk).exists()
+                _ensure_within_quota(user_id=user.pk, size=upload.size)
             return File.objects.create(
                 id=file_id,
                 user=user,

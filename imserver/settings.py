@@ -305,6 +305,8 @@ IM_MAX_MEMBER_COUNT = env.int("IM_MAX_MEMBER_COUNT", default=500)
 IM_RECALL_WINDOW_S = env.int("IM_RECALL_WINDOW_S", default=120)
 IM_FILE_TTL_S = env.int("IM_FILE_TTL_S", default=604800)
 IM_MAX_UPLOAD_BYTES = env.int("IM_MAX_UPLOAD_BYTES", default=52428800)
+# Bytes of unexpired files one user may hold in storage (0: no quota); an upload past it: 413.
+IM_STORAGE_QUOTA_BYTES = env.int("IM_STORAGE_QUOTA_BYTES", default=1024 * 1024 * 1024)
 # The largest request body of every other endpoint (CONTRACT 12: 1 MiB, that size accepted);
 # larger ones get 413 before they are read. Django's own limit on bodies read whole agrees.
 IM_MAX_BODY_BYTES = env.int("IM_MAX_BODY_BYTES", default=1048576)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from files.models import File
 from tests.files.conftest import make_png
@@ -203,3 +204,23 @@ def test_a_failing_store_is_50001_and_leaves_no_row(make_user, client_for, moto_
     )
     assert (response.status_code, response.json()["code"]) == (503, 50001)
     assert File.objects.count() == 0
+
+
+def test_the_storage_quota_counts_unexpired_uploads_per_user(
+    make_user, client_for, upload, file_storage, settings
+):
+    settings.IM_STORAGE_QUOTA_BYTES = 2500
+    alice, bob = make_user(), make_user()
+    client = client_for(alice)
+    assert upload(client, b"a" * 1000)["code"] == 20000
+    assert upload(client, b"b" * 1500)["code"] == 20000  # exactly at the quota
+    body = upload(client, b"c", HTTP_ACCEPT_LANGUAGE="en")
+    assert (body["_status"], body["code"]) == (413, 40000)
+    assert "quota" in body["message"]
+    assert File.objects.filter(user=alice).count() == 2
+    assert upload(client_for(bob), b"d" * 2500)["code"] == 20000  # per user
+
+    File.objects.filter(user=alice, file_size=1500).update(expire_at=timezone.now())
+    assert upload(client, b"e" * 1500)["code"] == 20000  # expired files no longer count
+    settings.IM_STORAGE_QUOTA_BYTES = 0
+    assert upload(client, b"f" * 5000)["code"] == 20000  # 0: no quota
