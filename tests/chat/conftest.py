@@ -4,9 +4,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from chat import selectors, store
+from chat.models import Message
 
 
 def ok(response) -> dict:
@@ -78,3 +81,20 @@ def make_group() -> Callable[..., int]:
         return group_id
 
     return make
+
+
+def pending_send(
+    sender: User, target: selectors.SendTarget, content: str, client_msg_id: str | None = None
+) -> store.Send:
+    """A text message of ``sender`` to ``target`` as ``chat.store.store_sends`` takes it."""
+    message = Message(
+        sender=sender,
+        to_user_id=target.peer_id,
+        group_id=target.group_id,
+        type=Message.Type.TEXT,
+        content=content,
+        status=Message.Status.NORMAL,
+        client_msg_id=client_msg_id,
+        created_at=timezone.now(),
+    )
+    return store.Send(message, target)

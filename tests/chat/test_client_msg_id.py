@@ -13,7 +13,7 @@ from chat.models import ChatType, Conversation, Message
 from chat.realtime import send_from_frame
 from imserver.api.errors import AppError
 from imserver.asgi import application
-from tests.chat.conftest import ok
+from tests.chat.conftest import ok, pending_send
 from tests.chat.test_file_messages import upload
 from tests.realtime.conftest import Socket, access_token
 
@@ -206,16 +206,7 @@ async def test_a_reused_id_over_ws_is_an_error_frame_and_no_ack(trio):
 # --- the store -----------------------------------------------------------------------------------
 def _batch_send(sender, chat_type: int, target_id: int, content: str) -> store.Send:
     target = selectors.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
-    message = Message(
-        sender=sender,
-        to_user_id=target.peer_id,
-        group_id=target.group_id,
-        type=Message.Type.TEXT,
-        content=content,
-        status=Message.Status.NORMAL,
-        created_at=timezone.now(),
-    )
-    return store.Send(message, target)
+    return pending_send(sender, target, content)
 
 
 @pytest.mark.django_db

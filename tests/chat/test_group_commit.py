@@ -3,40 +3,19 @@ transaction per send (chat/group_commit.py, chat/store.py)."""
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from chat import selectors, services, store
 from chat.group_commit import BatchFailed, GroupCommit
 from chat.models import ChatType, Conversation, ConversationMember, Message
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
-def _start(work: Callable[[], object]) -> tuple[threading.Thread, dict[str, object]]:
-    outcome: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = work()
-        except BaseException as exc:
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, outcome
+from tests.chat.conftest import pending_send
+from tests.support.threads import start_thread, wait_for
 
 
 # --- the batching itself ---------------------------------------------------------------------
@@ -50,10 +29,10 @@ def test_sends_that_queue_behind_a_batch_form_the_next_one():
             release.wait(10)
 
     commits = GroupCommit(run_batch)
-    first, first_outcome = _start(lambda: commits.submit(0))
-    _wait_for(lambda: batches == [[0]])
-    others = [_start(lambda n=n: commits.submit(n)) for n in range(1, 6)]
-    _wait_for(lambda: commits.waiting() == 5)
+    first, first_outcome = start_thread(lambda: commits.submit(0))
+    wait_for(lambda: batches == [[0]])
+    others = [start_thread(lambda n=n: commits.submit(n)) for n in range(1, 6)]
+    wait_for(lambda: commits.waiting() == 5)
     release.set()
     for thread, outcome in [(first, first_outcome), *others]:
         thread.join(10)
@@ -71,10 +50,10 @@ def test_a_failed_batch_asks_each_item_to_retry_and_a_lone_failure_is_raised():
         raise ValueError(f"refused {items}")
 
     commits = GroupCommit(run_batch)
-    first, first_outcome = _start(lambda: commits.submit(0))
-    _wait_for(lambda: commits._leading)
-    others = [_start(lambda n=n: commits.submit(n)) for n in (1, 2)]
-    _wait_for(lambda: commits.waiting() == 2)
+    first, first_outcome = start_thread(lambda: commits.submit(0))
+    wait_for(lambda: commits._leading)
+    others = [start_thread(lambda n=n: commits.submit(n)) for n in (1, 2)]
+    wait_for(lambda: commits.waiting() == 2)
     release.set()
     for thread, _outcome in [(first, first_outcome), *others]:
         thread.join(10)
@@ -85,18 +64,6 @@ def test_a_failed_batch_asks_each_item_to_retry_and_a_lone_failure_is_raised():
 
 
 # --- one batch through the store -------------------------------------------------------------
-def _send(sender: User, target: selectors.SendTarget, content: str, cmid: str | None = None):
-    message = Message(
-        sender=sender,
-        to_user_id=target.peer_id,
-        group_id=target.group_id,
-        type=Message.Type.TEXT,
-        content=content,
-        status=Message.Status.NORMAL,
-        client_msg_id=cmid,
-        created_at=timezone.now(),
-    )
-    return store.Send(message, target)
 
 
 def _target(sender: User, chat_type: int, target_id: int) -> selectors.SendTarget:
@@ -113,12 +80,12 @@ def test_one_batch_stores_sends_to_several_conversations_in_order(actor, befrien
     to_bob, to_alice = _target(alice.user, 0, bob.id), _target(bob.user, 0, alice.id)
     to_carol, to_group = _target(alice.user, 0, carol.id), _target(alice.user, 1, group_id)
     sends = [
-        _send(alice.user, to_bob, "a1"),
-        _send(bob.user, to_alice, "b1"),
-        _send(alice.user, to_carol, "first to carol"),  # creates that conversation
-        _send(alice.user, to_group, "g1"),
-        _send(alice.user, to_bob, "a2"),
-        _send(bob.user, to_group, "g2"),
+        pending_send(alice.user, to_bob, "a1"),
+        pending_send(bob.user, to_alice, "b1"),
+        pending_send(alice.user, to_carol, "first to carol"),  # creates that conversation
+        pending_send(alice.user, to_group, "g1"),
+        pending_send(alice.user, to_bob, "a2"),
+        pending_send(bob.user, to_group, "g2"),
     ]
     with transaction.atomic():
         store.store_sends(sends, now=timezone.now())
@@ -151,7 +118,10 @@ def test_a_batch_with_a_taken_client_msg_id_stores_nothing(actor, befriend):
     befriend(alice, bob)
     alice.send_to_user(bob, "first", client_msg_id="c-1")
     target = _target(alice.user, 0, bob.id)
-    sends = [_send(alice.user, target, "new"), _send(alice.user, target, "again", "c-1")]
+    sends = [
+        pending_send(alice.user, target, "new"),
+        pending_send(alice.user, target, "again", "c-1"),
+    ]
     with pytest.raises(store.AlreadySent), transaction.atomic():
         store.store_sends(sends, now=timezone.now())
     assert list(Message.objects.values_list("content", flat=True)) == ["first"]
@@ -171,7 +141,7 @@ def conversation_locked(conversation_id: int) -> Iterator[None]:
             locked.set()
             release.wait(30)
 
-    thread, _outcome = _start(hold)
+    thread, _outcome = start_thread(hold)
     assert locked.wait(10)
     try:
         yield
@@ -200,10 +170,10 @@ def _send_concurrently(actor, make_group, contents: list[tuple[int, str, str | N
         )
 
     with conversation_locked(conversation_id):
-        started = [_start(lambda: send(*contents[0]))]  # leads a batch of one, which waits
-        _wait_for(lambda: services.send_batches.largest_batch == 1)
-        started += [_start(lambda args=args: send(*args)) for args in contents[1:]]
-        _wait_for(lambda: services.send_batches.waiting() == len(contents) - 1)
+        started = [start_thread(lambda: send(*contents[0]))]  # leads a batch of one, which waits
+        wait_for(lambda: services.send_batches.largest_batch == 1)
+        started += [start_thread(lambda args=args: send(*args)) for args in contents[1:]]
+        wait_for(lambda: services.send_batches.waiting() == len(contents) - 1)
     for thread, _outcome in started:
         thread.join(30)
     assert all("error" not in outcome for _thread, outcome in started), started
@@ -262,11 +232,11 @@ def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(actor, 
         )
 
     with conversation_locked(conversation_id):
-        leader = _start(lambda: send(members[1], "leads"))
-        _wait_for(lambda: services.send_batches.largest_batch == 1)
-        batch = [_start(lambda m=m: send(m, f"from {m.id}")) for m in members[2:]]
-        batch.append(_start(lambda: send(outsider, "not a member")))
-        _wait_for(lambda: services.send_batches.waiting() == len(batch))
+        leader = start_thread(lambda: send(members[1], "leads"))
+        wait_for(lambda: services.send_batches.largest_batch == 1)
+        batch = [start_thread(lambda m=m: send(m, f"from {m.id}")) for m in members[2:]]
+        batch.append(start_thread(lambda: send(outsider, "not a member")))
+        wait_for(lambda: services.send_batches.waiting() == len(batch))
     for thread, _outcome in [leader, *batch]:
         thread.join(30)
     assert services.send_batches.largest_batch == len(batch)  # no fallback: one transaction
@@ -278,12 +248,12 @@ def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(actor, 
 
     # A reused id with other content in a batch: the batch falls back, that send is 40009.
     with conversation_locked(conversation_id):
-        leader = _start(lambda: send(members[1], "leads again"))
-        _wait_for(lambda: services.send_batches.waiting() == 0)
+        leader = start_thread(lambda: send(members[1], "leads again"))
+        wait_for(lambda: services.send_batches.waiting() == 0)
         time.sleep(0.05)
-        batch = [_start(lambda m=m: send(m, f"again from {m.id}")) for m in members[2:]]
-        batch.append(_start(lambda: send(members[0], "not the first", "taken")))
-        _wait_for(lambda: services.send_batches.waiting() == len(batch))
+        batch = [start_thread(lambda m=m: send(m, f"again from {m.id}")) for m in members[2:]]
+        batch.append(start_thread(lambda: send(members[0], "not the first", "taken")))
+        wait_for(lambda: services.send_batches.waiting() == len(batch))
     for thread, _outcome in [leader, *batch]:
         thread.join(30)
     assert batch[-1][1]["error"].error_code == 40009

@@ -25,28 +25,13 @@ from groups import services as group_services
 from groups.models import GroupMember
 from imserver.api.errors import AppError
 from social import services as social_services
+from tests.support.threads import start_thread, wait_for
 
 pytestmark = [pytest.mark.requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _fresh(user_id: int) -> User:
     return User.objects.get(pk=user_id)
-
-
-def _start(work: Callable[[], object]) -> tuple[threading.Thread, dict[str, object]]:
-    outcome: dict[str, object] = {}
-
-    def target() -> None:
-        try:
-            outcome["result"] = work()
-        except BaseException as exc:
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, outcome
 
 
 def _lock_waiters() -> int:
@@ -57,13 +42,6 @@ def _lock_waiters() -> int:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0]
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 @contextmanager
@@ -78,7 +56,7 @@ def _held_open(work: Callable[[], object]) -> Iterator[dict[str, object]]:
             release.wait(30)
         return result
 
-    thread, outcome = _start(hold)
+    thread, outcome = start_thread(hold)
     assert done.wait(15) or "error" in outcome, outcome
     try:
         yield outcome
@@ -164,8 +142,8 @@ def test_a_send_waiting_for_a_change_is_refused_once_it_commits(world, how):
     change, send = _change(world, how)
     before = Message.objects.count()
     with _held_open(change):
-        sender, outcome = _start(send)
-        _wait_for(lambda: _lock_waiters() >= 1)  # the send waits for the change's lock
+        sender, outcome = start_thread(send)
+        wait_for(lambda: _lock_waiters() >= 1)  # the send waits for the change's lock
         assert outcome == {}
     sender.join(30)
     assert isinstance(outcome.get("error"), AppError), outcome
@@ -187,8 +165,8 @@ def test_a_first_private_message_waits_for_a_block_too(actor, befriend):
         )
 
     with _held_open(lambda: social_services.friend_block(user=_fresh(bob.id), friend_id=alice.id)):
-        sender, outcome = _start(send)
-        _wait_for(lambda: _lock_waiters() >= 1)
+        sender, outcome = start_thread(send)
+        wait_for(lambda: _lock_waiters() >= 1)
         assert outcome == {}
     sender.join(30)
     assert outcome["error"].error_code == 40003
@@ -199,8 +177,8 @@ def test_a_first_private_message_waits_for_a_block_too(actor, befriend):
 def test_a_change_waits_for_a_send_in_progress(world, how):
     change, send = _change(world, how)
     with _held_open(send) as sent:
-        changer, changed = _start(change)
-        _wait_for(lambda: _lock_waiters() >= 1)  # the change waits for the send's lock
+        changer, changed = start_thread(change)
+        wait_for(lambda: _lock_waiters() >= 1)  # the change waits for the send's lock
         assert changed == {}
     changer.join(30)
     assert changed.keys() == {"result"}, changed

@@ -3,12 +3,10 @@ see in their history. Recalled, deleted-for-me, cleared and before-I-joined mess
 nothing; the uploader keeps their file whatever happens to the messages."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import product
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from chat import selectors as chat_selectors
@@ -17,27 +15,14 @@ from files.models import File
 from files.selectors import file_get_readable, file_is_shared_with, messages_visible_in_history
 from groups.models import Group
 from imserver.api.errors import AppError
+from tests.chat.conftest import Actor as ChatActor
+from tests.chat.conftest import ok
 
 pytestmark = pytest.mark.django_db
 
 
-def ok(response) -> dict:
-    body = response.json()
-    assert body["code"] == 20000, body
-    return body["data"]
-
-
-@dataclass
-class Actor:
-    user: User
-    client: APIClient
-
-    @property
-    def id(self) -> int:
-        return self.user.pk
-
-    def post(self, path: str, body: dict | None = None):
-        return self.client.post(path, body or {}, format="json")
+class Actor(ChatActor):
+    """A chat actor that also uploads, sends files and reads them."""
 
     def upload(self, content: bytes = b"%PDF-1.4 shared", name: str = "doc.pdf") -> str:
         part = SimpleUploadedFile(name, content, content_type="application/pdf")
