@@ -1,4 +1,4 @@
-"""Rate limits of the group writes that reach other users or create rows at will (issue 20):
+"""Rate limits of the group writes that reach other users or create rows at will:
 5.1 create, 5.8 invite, 5.9 join and 5.5 update, each counted per user in a fixed window and
 refused with 42900 and ``Retry-After`` (``imserver.api.throttling.RateLimit``); off with
 ``IM_THROTTLE=0``. The views count a request once its input is valid, before the service runs,
