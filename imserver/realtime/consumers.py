@@ -280,12 +280,11 @@ class ClientConsumer(AsyncWebsocketConsumer):
             await self._close(CLOSE_UNAUTHORIZED)
 
     async def send_frame(self, frame_type: str, data: dict[str, Any]) -> None:
-        try:
-            text = json.dumps({"type": frame_type, "data": data}, ensure_ascii=False)
-            text.encode()
-        except UnicodeEncodeError:  # never expected: client strings are checked on arrival
-            text = json.dumps({"type": frame_type, "data": data})
-        await self.send(text_data=text)
+        # Every client string was checked for lone surrogates on arrival (loads_checked), so
+        # the text encodes as UTF-8.
+        await self.send(
+            text_data=json.dumps({"type": frame_type, "data": data}, ensure_ascii=False)
+        )
 
     # --- client -> server ---------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
