@@ -21,7 +21,7 @@ from imserver.api.throttling import (
     refreshes_by_user,
     registrations_by_ip,
 )
-from imserver.realtime.publish import revoke_sessions_on_commit
+from imserver.publish import revoke_sessions_on_commit
 
 USERNAME_TAKEN = _("Username already exists")
 EMAIL_TAKEN = _("Email already in use")

@@ -23,7 +23,7 @@ from files.selectors import file_get_for_message
 from groups.models import GroupMember
 from groups.selectors import member_user_ids
 from imserver.api.errors import AppError, ErrorCode, bad_request
-from imserver.realtime.publish import publish_on_commit
+from imserver.publish import publish_on_commit
 
 
 def message_send(

@@ -7,6 +7,6 @@ class FilesConfig(AppConfig):
 
     def ready(self) -> None:
         if settings.IM_DAPHNE_STREAMING_BODY:
-            from files import daphne_streaming
+            from imserver.overrides import daphne_streaming
 
             daphne_streaming.install()

@@ -14,16 +14,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from imserver.http_handler import OneHopASGIHandler  # noqa: E402
-from imserver.realtime import (  # noqa: E402
+from imserver.overrides import (  # noqa: E402
     autobahn_quiet,
     daphne_limits,
     prepared_frames,
     write_through,
 )
-from imserver.realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
-from imserver.realtime.consumers import ClientConsumer  # noqa: E402
-from imserver.realtime.lanes import http_on_lanes  # noqa: E402
+from imserver.overrides.http_handler import OneHopASGIHandler  # noqa: E402
+from imserver.overrides.lanes import http_on_lanes  # noqa: E402
+from realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
+from realtime.consumers import ClientConsumer  # noqa: E402
 
 django_asgi_app = OneHopASGIHandler()
 autobahn_quiet.install()
@@ -49,7 +49,7 @@ if settings.IM_GC_GEN0_THRESHOLD:
 application = ProtocolTypeRouter(
     {
         # Each request's synchronous code on one of a few long-lived threads, so database
-        # connections persist (imserver/realtime/lanes.py).
+        # connections persist (imserver/overrides/lanes.py).
         "http": http_on_lanes(django_asgi_app),
         "websocket": BrowserOriginValidator(
             JwtAuthMiddleware(URLRouter([path("ws", ClientConsumer.as_asgi())])),

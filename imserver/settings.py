@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "chat",
     "files",
     "notifications",
+    "realtime",
     "webclient",
 ]
 
@@ -333,7 +334,7 @@ IM_WS_TYPING_PER_S = env.int("IM_WS_TYPING_PER_S", default=5)
 IM_WS_ALLOWED_ORIGINS = env.list("IM_WS_ALLOWED_ORIGINS", default=[])
 IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)
 # Threads per process for the synchronous code of requests and socket frames, each with its own
-# persistent database connection (imserver/realtime/lanes.py).
+# persistent database connection (imserver/overrides/lanes.py).
 IM_SYNC_THREADS = env.int("IM_SYNC_THREADS", default=8)
 # How often a server process's threads hand the GIL over (Python's default is 5 ms): shorter
 # lets the event loop deliver pushes while the lanes are busy (imserver/asgi.py).
@@ -398,7 +399,7 @@ STORAGES = {
 # Request bodies beyond this size are spooled to disk (Django's ASGI handler and the parser).
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("IM_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
 FILE_UPLOAD_TEMP_DIR = env.str("IM_UPLOAD_TEMP_DIR", default="") or None
-# Feed request bodies to the app lazily under daphne (files/daphne_streaming.py).
+# Feed request bodies to the app lazily under daphne (imserver/overrides/daphne_streaming.py).
 IM_DAPHNE_STREAMING_BODY = env.bool("IM_DAPHNE_STREAMING_BODY", default=True)
 
 # --- Logging --------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from accounts.models import User
 from groups.models import Group, GroupApplication, GroupMember
 from groups.selectors import manager_user_ids, member_user_ids
 from imserver.api.pagination import Page
-from imserver.realtime.publish import publish_on_commit
+from imserver.publish import publish_on_commit
 from notifications.models import GroupNotification
 from notifications.selectors import pending_applications_for_manager
 from notifications.serializers import GroupNotificationSerializer

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, UnixTimestampField
-from imserver.realtime.presence import OFFLINE, ONLINE
+from realtime.presence import OFFLINE, ONLINE
 from social.models import FriendRequest, Friendship
 
 # --- Output ---------------------------------------------------------------------------------

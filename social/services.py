@@ -15,7 +15,7 @@ from accounts.models import User
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
 from imserver.api.pagination import Page
 from imserver.api.throttling import friend_requests_by_user
-from imserver.realtime.publish import publish_on_commit
+from imserver.publish import publish_on_commit
 from social import selectors
 from social.models import FriendRequest, Friendship
 from social.serializers import FriendRequestSerializer

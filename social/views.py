@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from imserver.api.pagination import page_from_request
 from imserver.api.schema import ConfirmationSerializer, page_parameters, responses
 from imserver.api.validation import validated
-from imserver.realtime.presence import online_user_ids
+from realtime.presence import online_user_ids
 from social import selectors, services
 from social.openapi import (
     BlockedListSerializer,

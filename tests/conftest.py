@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
 from imserver.api.throttling import clear_memory_buckets
-from imserver.realtime.lanes import lanes
-from imserver.realtime.presence import presence_store
+from imserver.overrides.lanes import lanes
+from realtime.presence import presence_store
 from tests.support.pushes import PushRecorder
 
 TEST_PASSWORD = "secret123"

@@ -4,7 +4,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.core.cache import cache, caches
 
-from imserver.realtime.publish import publish_on_commit
+from imserver.publish import publish_on_commit
 
 pytestmark = [pytest.mark.requires_redis, pytest.mark.django_db]
 

@@ -8,8 +8,8 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from imserver.realtime.lanes import run_sync
-from imserver.realtime.publish import deferred_pushes, publish_on_commit, user_group_name
+from imserver.overrides.lanes import run_sync
+from imserver.publish import deferred_pushes, publish_on_commit, user_group_name
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@
   multipart body may carry ``IM_MAX_UPLOAD_BYTES`` plus the multipart overhead; every other
   request ``IM_MAX_BODY_BYTES`` (1 MiB, that size itself accepted). The declared
   ``Content-Length`` decides before a byte of the body is read; a body without one is counted
-  as it arrives and refused once over (daphne: ``files/daphne_streaming.py``; any ASGI server:
-  ``imserver/http_handler.py``). Both also call :func:`max_body_bytes`.
+  as it arrives and refused once over (daphne: ``overrides/daphne_streaming.py``; any ASGI server:
+  ``imserver/overrides/http_handler.py``). Both also call :func:`max_body_bytes`.
 - more query parameters or form fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, or a query
   string that does not decode as UTF-8: 40000;
 - a JSON body that is not valid UTF-8, not an object, nested deeper than ``MAX_JSON_DEPTH`` or
@@ -211,7 +211,7 @@ def raw_refusal(
     *, method: str, target: bytes, content_type: str, accept_language: str, request_id: str
 ) -> bytes:
     """A whole HTTP/1.1 413 answer in the envelope, for a server that refuses a body before
-    Django sees the request (``files/daphne_streaming.py``); the connection closes after it."""
+    Django sees the request (``overrides/daphne_streaming.py``); the connection closes after it."""
     path = target_path(target)
     request_id = request_id_for(request_id)
     probe = HttpRequest()

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import User
-from imserver.realtime.publish import REVOKE_MESSAGE_TYPE
+from imserver.publish import REVOKE_MESSAGE_TYPE
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
 from imserver.asgi import application
-from imserver.realtime.presence import presence_store
+from realtime.presence import presence_store
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

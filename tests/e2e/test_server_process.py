@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chat.serializers import MAX_TEXT_LENGTH
-from imserver.realtime.fanout import DIRECT_MAX
+from realtime.fanout import DIRECT_MAX
 from tests.e2e.conftest import Client
 from tests.support.server import ServerProcess
 
@@ -55,7 +55,7 @@ def test_concurrent_writes_on_the_embedded_sqlite_database_all_succeed(tmp_path)
 
 
 def test_a_long_group_message_reaches_every_socket_intact(tmp_path):
-    """Pushes to many sockets share one frame (imserver/realtime/prepared_frames.py): every
+    """Pushes to many sockets share one frame (imserver/overrides/prepared_frames.py): every
     member gets the whole text, multibyte characters included, and then a private message and
     its ack (frames of their own) arrive as themselves."""
     server = ServerProcess(

@@ -3,7 +3,7 @@
 The server is daphne in its own process (tests/support/server.py); the body is generated and
 streamed with http.client, so neither side ever holds it. The server's peak RSS comes from
 /proc/<pid>/status: VmHWM, reset just before the transfer by writing 5 to clear_refs.
-docs/files.md records the numbers and what they were without files/daphne_streaming.py.
+docs/files.md records the numbers and what they were without imserver/overrides/daphne_streaming.py.
 """
 
 import contextlib

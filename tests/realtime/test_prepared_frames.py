@@ -4,8 +4,8 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from imserver.realtime import prepared_frames
-from imserver.realtime.prepared_frames import text_frame
+from imserver.overrides import prepared_frames
+from imserver.overrides.prepared_frames import text_frame
 
 
 def parse(frame: bytes) -> Frame:

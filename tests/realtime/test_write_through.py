@@ -1,5 +1,5 @@
 """Twisted TCP connections send at once when nothing is buffered, and buffer the rest in order
-(imserver/realtime/write_through.py). A real socket pair; the reactor only records what the
+(imserver/overrides/write_through.py). A real socket pair; the reactor only records what the
 connection asks of it. (The 200 MiB download of tests/files/test_memory.py runs the same code in
 a real server, with back-pressure.)"""
 
@@ -8,7 +8,7 @@ import socket
 import pytest
 from twisted.internet import tcp
 
-from imserver.realtime import write_through
+from imserver.overrides import write_through
 
 
 class RecordingReactor:

@@ -7,8 +7,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from imserver.realtime.fanout import FANOUT_GROUP
-from imserver.realtime.publish import user_group_name
+from imserver.publish import user_group_name
+from realtime.fanout import FANOUT_GROUP
 
 
 class PushRecorder:
@@ -25,7 +25,7 @@ class PushRecorder:
         self.channels: dict[int, str] = {}
         self.inboxes: dict[int, list[dict[str, Any]]] = {}
         self.collectors: list[asyncio.Task] = []
-        # Pushes to many users travel once per process (imserver/realtime/fanout.py).
+        # Pushes to many users travel once per process (realtime/fanout.py).
         self.fanout_channel = self._run(self.layer.new_channel())
         self._run(self.layer.group_add(FANOUT_GROUP, self.fanout_channel))
         self.fanned_out: list[dict[str, Any]] = []

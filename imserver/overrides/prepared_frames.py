@@ -1,6 +1,6 @@
 """A text pushed to many sockets is framed once, not once per socket.
 
-A group message goes to every member's sockets as the same frame text (``imserver.realtime
+A group message goes to every member's sockets as the same frame text (``realtime
 .fanout``). Daphne hands each ``websocket.send`` to Autobahn, which encodes the text, checks its
 options, counts statistics and builds the frame, again for every socket: in the 500-member
 fan-out profile that was about a fifth of the server's Python time. Here daphne's
@@ -12,7 +12,7 @@ An unmasked, unfragmented, uncompressed text frame is the same bytes on every co
 the shortcut is only taken for such a connection in its plain open state (no compression
 negotiated, no fragmentation, no masking, nothing queued by Autobahn); everything else goes
 through Autobahn as before. The connection's message size limit is the limit of what the client
-may send (``imserver.realtime.daphne_limits``), so it is not applied to what is sent here.
+may send (``imserver.overrides.daphne_limits``), so it is not applied to what is sent here.
 Autobahn's traffic counters, which nothing here reads, do not count these frames.
 """
 

@@ -38,7 +38,7 @@ def check_versions() -> None:
     found = {name: version(name) for name in WRITTEN_FOR}
     if found != WRITTEN_FOR:
         raise RuntimeError(
-            f"imserver.realtime.daphne_limits was written for {WRITTEN_FOR}, found {found}: "
+            f"imserver.overrides.daphne_limits was written for {WRITTEN_FOR}, found {found}: "
             "check the hooks against the new versions and update WRITTEN_FOR"
         )
 

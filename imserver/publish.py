@@ -22,7 +22,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from imserver.realtime.fanout import DIRECT_MAX, FANOUT_GROUP, fanout_message
+from realtime.fanout import DIRECT_MAX, FANOUT_GROUP, fanout_message
 
 logger = logging.getLogger("imserver.realtime")
 

@@ -33,7 +33,7 @@ class LocalSockets:
 
     The listener runs while the loop has sockets; the first socket starts it (and fails to
     connect if the channel layer is down), the last one to leave stops it, and the session
-    checker (``imserver.realtime.sessions``) with it.
+    checker (``realtime.sessions``) with it.
     """
 
     def __init__(self) -> None:

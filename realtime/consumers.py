@@ -5,7 +5,7 @@ connected, or the user is banned, deactivated, changes the password or logs out 
 4008 silent for longer than ``IM_WS_IDLE_TIMEOUT_S``; 4029 more than
 ``IM_WS_MAX_CONNECTIONS_PER_USER`` sockets of one user; 1011 the channel layer failed while
 connecting. 1009 (frame too big) and 4009 (slow consumer) are sent by the protocol layer
-(``imserver.realtime.daphne_limits``).
+(``imserver.overrides.daphne_limits``).
 
 No client input raises out of this consumer, and whatever ends a socket (a close either way, an
 exception, a cancelled task) runs ``_leave``: out of the registry, the push group and presence,
@@ -33,11 +33,11 @@ from chat import realtime as chat_frames
 from imserver.api.errors import ErrorCode, invalid_parameter_message
 from imserver.api.exceptions import code_and_message
 from imserver.api.json_limits import BAD_UNICODE, TOO_DEEP, JsonRefused, loads_checked
-from imserver.realtime.fanout import local_sockets
-from imserver.realtime.lanes import run_sync
-from imserver.realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
-from imserver.realtime.publish import deferred_pushes, push_now, user_group_name
-from imserver.realtime.sessions import (
+from imserver.overrides.lanes import run_sync
+from imserver.publish import deferred_pushes, push_now, user_group_name
+from realtime.fanout import local_sockets
+from realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
+from realtime.sessions import (
     Grant,
     ensure_session_checker,
     grant_for,

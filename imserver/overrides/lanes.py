@@ -27,7 +27,7 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.db import close_old_connections
 
-from imserver.realtime.publish import deferred_pushes
+from imserver.publish import deferred_pushes
 
 
 class Lane:

@@ -20,7 +20,7 @@ upload handler streams the file part to disk, so an upload costs a bounded amoun
    application's ``send`` wait while the socket's buffer is full (real back-pressure).
 ``IM_DAPHNE_STREAMING_BODY=0`` leaves daphne untouched by 1-3.
 
-4. Request body limits (``install_body_limit``, always installed: imserver/http_handler.py):
+4. Request body limits (``install_body_limit``, always installed: overrides/http_handler.py):
    Twisted reads a whole body (a temporary file from 100 kB on) before daphne or Django see the
    request. Here a ``Content-Length`` over the endpoint's limit
    (imserver/api/request_limits.py) is answered with the 413 envelope as soon as the headers

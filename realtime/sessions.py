@@ -29,8 +29,8 @@ from accounts.authentication import (
 from accounts.selectors import session_states
 from accounts.tokens import TOKEN_VERSION_CLAIM
 from imserver.api.errors import AppError, ErrorCode, invalid_parameter_message
-from imserver.realtime.fanout import LocalSockets
-from imserver.realtime.lanes import run_sync
+from imserver.overrides.lanes import run_sync
+from realtime.fanout import LocalSockets
 
 logger = logging.getLogger("imserver.realtime")
 

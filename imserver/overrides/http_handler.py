@@ -7,7 +7,7 @@ more to a pool thread to log an error answer; around that, the ``request_started
 the response's ``close()`` (``request_finished``) were two more hand-offs. Every hop is a thread
 hand-off and a GIL switch; under load they cost more CPU than the view itself
 (docs/benchmarks). Here the loop hands the request to a lane thread once
-(imserver/realtime/lanes.py): the signals, the middleware chain and the view all run there.
+(imserver/overrides/lanes.py): the signals, the middleware chain and the view all run there.
 
 Given up from Django's handler: cancelling the view when the client disconnects, which a
 synchronous view never noticed anyway.
@@ -15,7 +15,7 @@ synchronous view never noticed anyway.
 A body larger than the endpoint accepts (imserver/api/request_limits.py) is never read: with a
 ``Content-Length`` over the limit nothing is read, without one reading stops at the first chunk
 over it; either way the request goes on with an empty body and the limits middleware answers
-413. Under daphne the server itself refuses such bodies earlier (files/daphne_streaming.py).
+413. Under daphne the server itself refuses such bodies earlier (overrides/daphne_streaming.py).
 """
 
 import io
@@ -31,7 +31,7 @@ from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 from imserver.api.request_limits import max_body_bytes
-from imserver.realtime.publish import deferred_pushes
+from imserver.publish import deferred_pushes
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -59,7 +59,7 @@ class OneHopASGIHandler(ASGIHandler):
         super().__init__()
         # Bodies over the limit are refused by daphne before they are read, also with
         # IM_DAPHNE_STREAMING_BODY=0: the limit is no streaming option.
-        from files import daphne_streaming
+        from imserver.overrides import daphne_streaming
 
         daphne_streaming.install_body_limit()
 

@@ -1,0 +1,1 @@
+"""Server overrides of third-party internals (daphne, Twisted, Autobahn, asgiref, Django)."""

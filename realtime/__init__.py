@@ -1,0 +1,1 @@
+"""Real-time delivery: the ``/ws`` consumer, socket authentication, sessions, fan-out, presence."""
