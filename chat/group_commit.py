@@ -1,16 +1,15 @@
 """Group commit: the sends of concurrent requests and socket frames share one transaction.
 
-Every send used to be its own transaction of four statements, and PostgreSQL's cost per
-statement and per commit was the largest single cost of a message (docs/benchmarks). Here the
-threads of a process that store a send at the same time form a batch: the first to arrive leads
-and stores everything queued by then in one transaction (``chat.store.store_sends``), while the
-others wait for its outcome; whoever arrives meanwhile goes into the next batch, led by the first
-of them. A lone send goes through at once, so nothing waits for a batch to fill: batches only
-grow when sends queue behind a commit anyway.
+PostgreSQL's cost per statement and per commit is paid once per batch instead of once per
+send. The threads of a process that store a send at the same time form a batch: the first to
+arrive leads and stores everything queued by then in one transaction
+(``chat.store.store_sends``), while the others wait for its outcome; whoever arrives meanwhile
+goes into the next batch, led by the first of them. A lone send goes through at once, so nothing
+waits for a batch to fill: batches only grow when sends queue behind a commit anyway.
 
 A batch that fails (a repeated ``client_msg_id``, a deadlock, a lost connection) is rolled back
 as a whole, and each of its sends is stored again on its own, in its own thread, exactly as if
-there had been no batch; a send that fails on its own fails as before.
+there had been no batch; a send that fails on its own raises its own error.
 """
 
 import threading
@@ -42,12 +41,6 @@ class GroupCommit(Generic[Item]):
         self._mutex = threading.Lock()
         self._queue: list[_Entry[Item]] = []
         self._leading = False
-        self.largest_batch = 0
-
-    def waiting(self) -> int:
-        """How many items wait for the next batch."""
-        with self._mutex:
-            return len(self._queue)
 
     def submit(self, item: Item) -> None:
         """Return once ``item`` is committed, in a batch with whatever else was submitted
@@ -75,7 +68,6 @@ class GroupCommit(Generic[Item]):
     def _lead(self) -> None:
         with self._mutex:
             batch, self._queue = self._queue, []
-        self.largest_batch = max(self.largest_batch, len(batch))
         failure: BaseException | None = BatchFailed()  # unless run_batch returns
         try:
             self._run_batch([entry.item for entry in batch])

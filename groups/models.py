@@ -90,9 +90,6 @@ class GroupMember(models.Model):
         left = (self.muted_until - (now or timezone.now())).total_seconds()
         return max(0, int(-(-left // 1)))
 
-    def is_muted(self, now: datetime | None = None) -> bool:
-        return self.mute_remaining_seconds(now) > 0
-
 
 class GroupApplication(models.Model):
     """A request to join a group, handled by its owner or an admin (5.9, 5.16, 6.4)."""

@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import selectors, services, store
-from chat.group_commit import BatchFailed, GroupCommit
+from chat.group_commit import BatchFailed
 from chat.models import ChatType, Conversation, ConversationMember, Message
+from tests.chat.batches import ObservedGroupCommit, observe_send_batches
 from tests.chat.conftest import pending_send
 from tests.support.threads import start_thread, wait_for
 
@@ -28,7 +29,7 @@ def test_sends_that_queue_behind_a_batch_form_the_next_one():
         if items == [0]:
             release.wait(10)
 
-    commits = GroupCommit(run_batch)
+    commits = ObservedGroupCommit(run_batch)
     first, first_outcome = start_thread(lambda: commits.submit(0))
     wait_for(lambda: batches == [[0]])
     others = [start_thread(lambda n=n: commits.submit(n)) for n in range(1, 6)]
@@ -49,7 +50,7 @@ def test_a_failed_batch_asks_each_item_to_retry_and_a_lone_failure_is_raised():
             release.wait(10)
         raise ValueError(f"refused {items}")
 
-    commits = GroupCommit(run_batch)
+    commits = ObservedGroupCommit(run_batch)
     first, first_outcome = start_thread(lambda: commits.submit(0))
     wait_for(lambda: commits._leading)
     others = [start_thread(lambda n=n: commits.submit(n)) for n in (1, 2)]
@@ -150,14 +151,15 @@ def conversation_locked(conversation_id: int) -> Iterator[None]:
         thread.join(10)
 
 
-def _send_concurrently(actor, make_group, contents: list[tuple[int, str, str | None]]):
+def _send_concurrently(
+    actor, make_group, batches: ObservedGroupCommit, contents: list[tuple[int, str, str | None]]
+):
     """Members of one group send ``(member index, content, client_msg_id)`` at the same time
     while the group's conversation is locked; returns the messages and the largest batch."""
     members = [actor(f"member{n}") for n in range(len(contents))]
     group_id = make_group(*members)
     first = members[0].send_to_group(group_id, "first", client_msg_id="taken")
     conversation_id = Conversation.objects.get(group_id=group_id).pk
-    services.send_batches.largest_batch = 0
 
     def send(index: int, content: str, cmid: str | None) -> Message:
         return services.message_send(
@@ -171,9 +173,9 @@ def _send_concurrently(actor, make_group, contents: list[tuple[int, str, str | N
 
     with conversation_locked(conversation_id):
         started = [start_thread(lambda: send(*contents[0]))]  # leads a batch of one, which waits
-        wait_for(lambda: services.send_batches.largest_batch == 1)
+        wait_for(lambda: batches.largest_batch == 1)
         started += [start_thread(lambda args=args: send(*args)) for args in contents[1:]]
-        wait_for(lambda: services.send_batches.waiting() == len(contents) - 1)
+        wait_for(lambda: batches.waiting() == len(contents) - 1)
     for thread, _outcome in started:
         thread.join(30)
     assert all("error" not in outcome for _thread, outcome in started), started
@@ -182,10 +184,11 @@ def _send_concurrently(actor, make_group, contents: list[tuple[int, str, str | N
 
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_sends_waiting_on_a_commit_are_stored_together_without_gaps(actor, make_group):
+def test_sends_waiting_on_a_commit_are_stored_together_without_gaps(actor, make_group, monkeypatch):
+    batches = observe_send_batches(monkeypatch)
     contents = [(n, f"m{n}", None) for n in range(7)]
-    _first, messages, group_id = _send_concurrently(actor, make_group, contents)
-    assert services.send_batches.largest_batch == 6
+    _first, messages, group_id = _send_concurrently(actor, make_group, batches, contents)
+    assert batches.largest_batch == 6
     assert sorted(message.seq for message in messages) == list(range(2, 9))
     conversation = Conversation.objects.get(group_id=group_id)
     assert conversation.last_seq == 8
@@ -200,10 +203,13 @@ def test_sends_waiting_on_a_commit_are_stored_together_without_gaps(actor, make_
 
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_holding_a_repeated_client_msg_id_falls_back_to_one_send_each(actor, make_group):
+def test_a_batch_holding_a_repeated_client_msg_id_falls_back_to_one_send_each(
+    actor, make_group, monkeypatch
+):
+    batches = observe_send_batches(monkeypatch)
     contents = [(n, f"m{n}", None) for n in range(6)] + [(0, "first", "taken")]
-    first, messages, group_id = _send_concurrently(actor, make_group, contents)
-    assert services.send_batches.largest_batch == 6
+    first, messages, group_id = _send_concurrently(actor, make_group, batches, contents)
+    assert batches.largest_batch == 6
     retried = messages[-1]
     assert (retried.pk, retried.seq) == (first["id"], first["seq"])
     assert sorted(message.seq for message in messages[:-1]) == list(range(2, 8))
@@ -213,13 +219,15 @@ def test_a_batch_holding_a_repeated_client_msg_id_falls_back_to_one_send_each(ac
 
 @pytest.mark.requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(actor, make_group):
+def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(
+    actor, make_group, monkeypatch
+):
+    batches = observe_send_batches(monkeypatch)
     members = [actor(f"member{n}") for n in range(6)]
     outsider = actor("outsider")
     group_id = make_group(*members)
     members[0].send_to_group(group_id, "first", client_msg_id="taken")
     conversation_id = Conversation.objects.get(group_id=group_id).pk
-    services.send_batches.largest_batch = 0
 
     def send(sender, content: str, cmid: str | None = None) -> Message:
         return services.message_send(
@@ -233,13 +241,13 @@ def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(actor, 
 
     with conversation_locked(conversation_id):
         leader = start_thread(lambda: send(members[1], "leads"))
-        wait_for(lambda: services.send_batches.largest_batch == 1)
+        wait_for(lambda: batches.largest_batch == 1)
         batch = [start_thread(lambda m=m: send(m, f"from {m.id}")) for m in members[2:]]
         batch.append(start_thread(lambda: send(outsider, "not a member")))
-        wait_for(lambda: services.send_batches.waiting() == len(batch))
+        wait_for(lambda: batches.waiting() == len(batch))
     for thread, _outcome in [leader, *batch]:
         thread.join(30)
-    assert services.send_batches.largest_batch == len(batch)  # no fallback: one transaction
+    assert batches.largest_batch == len(batch)  # no fallback: one transaction
     refused = batch[-1][1]["error"]
     assert refused.error_code == 40003
     stored = [outcome["result"] for _thread, outcome in [leader, *batch[:-1]]]
@@ -249,11 +257,11 @@ def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(actor, 
     # A reused id with other content in a batch: the batch falls back, that send is 40009.
     with conversation_locked(conversation_id):
         leader = start_thread(lambda: send(members[1], "leads again"))
-        wait_for(lambda: services.send_batches.waiting() == 0)
+        wait_for(lambda: batches.waiting() == 0)
         time.sleep(0.05)
         batch = [start_thread(lambda m=m: send(m, f"again from {m.id}")) for m in members[2:]]
         batch.append(start_thread(lambda: send(members[0], "not the first", "taken")))
-        wait_for(lambda: services.send_batches.waiting() == len(batch))
+        wait_for(lambda: batches.waiting() == len(batch))
     for thread, _outcome in [leader, *batch]:
         thread.join(30)
     assert batch[-1][1]["error"].error_code == 40009
