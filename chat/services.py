@@ -20,7 +20,7 @@ from chat.group_commit import BatchFailed, GroupCommit
 from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
 from chat.presenters import message_push_data
 from files.selectors import file_get_for_message
-from groups.models import GroupMember
+from groups.models import MANAGER_ROLES, GroupMember
 from groups.selectors import member_user_ids
 from imserver.api.errors import AppError, ErrorCode, bad_request
 from imserver.publish import publish_on_commit
@@ -204,7 +204,7 @@ def _may_recall(user: User, message: Message) -> bool:
         return GroupMember.objects.filter(
             group_id=message.group_id,
             user=user,
-            role__in=(GroupMember.Role.ADMIN, GroupMember.Role.OWNER),
+            role__in=MANAGER_ROLES,
         ).exists()
     return False
 

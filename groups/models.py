@@ -81,7 +81,7 @@ class GroupMember(models.Model):
     @property
     def is_manager(self) -> bool:
         """Owner or admin."""
-        return self.role in (self.Role.ADMIN, self.Role.OWNER)
+        return self.role in MANAGER_ROLES
 
     def mute_remaining_seconds(self, now: datetime | None = None) -> int:
         """Whole seconds of mute left (rounded up); 0 when not muted."""
@@ -89,6 +89,10 @@ class GroupMember(models.Model):
             return 0
         left = (self.muted_until - (now or timezone.now())).total_seconds()
         return max(0, int(-(-left // 1)))
+
+
+# The roles that manage a group: mute, kick, handle applications, recall members' messages.
+MANAGER_ROLES = (GroupMember.Role.ADMIN, GroupMember.Role.OWNER)
 
 
 class GroupApplication(models.Model):
