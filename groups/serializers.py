@@ -6,9 +6,9 @@ from rest_framework import serializers
 
 from accounts.serializers import avatar_field
 from groups.models import Group, GroupMember
+from groups.services import MAX_MUTE_SECONDS
 from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, UnixTimestampField
 
-MAX_MUTE_SECONDS = 30 * 24 * 3600
 MAX_INVITE_IDS = 500
 
 
