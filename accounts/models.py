@@ -130,3 +130,9 @@ class User(AbstractUser):
             return await super().acheck_password(raw_password)
         finally:
             self._rehashing = False
+
+
+def display_name(user: User | None) -> str:
+    """How a user is named to others: the nickname, or the username when it is empty; "" for no
+    user (an operator or target whose account is gone)."""
+    return (user.nickname or user.username) if user is not None else ""

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from accounts.models import display_name
 from accounts.serializers import avatar_field
 from groups.models import Group, GroupMember
 from groups.services import MAX_MUTE_SECONDS
@@ -38,7 +39,7 @@ class GroupSerializer(serializers.ModelSerializer):
 
 def member_display_nickname(member: GroupMember) -> str:
     """The in-group nickname, falling back to the user's nickname (then username)."""
-    return member.nickname or member.user.nickname or member.user.username
+    return member.nickname or display_name(member.user)
 
 
 class MutedUntilField(serializers.Field):

@@ -1,13 +1,9 @@
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import User, display_name
 from groups.models import GroupApplication
 from imserver.api.fields import UnixTimestampField
 from notifications.models import GroupNotification
-
-
-def _nickname(user: User | None) -> str:
-    return (user.nickname or user.username) if user is not None else ""
 
 
 def _avatar(user: User | None) -> str:
@@ -48,13 +44,13 @@ class GroupNotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_operator_nickname(self, obj: GroupNotification) -> str:
-        return _nickname(obj.operator)
+        return display_name(obj.operator)
 
     def get_operator_avatar(self, obj: GroupNotification) -> str:
         return _avatar(obj.operator)
 
     def get_target_user_nickname(self, obj: GroupNotification) -> str:
-        return _nickname(obj.target_user)
+        return display_name(obj.target_user)
 
     def get_target_user_avatar(self, obj: GroupNotification) -> str:
         return _avatar(obj.target_user)
@@ -86,4 +82,4 @@ class GroupApplicationItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_user_nickname(self, obj: GroupApplication) -> str:
-        return _nickname(obj.user)
+        return display_name(obj.user)
