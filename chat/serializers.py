@@ -79,10 +79,9 @@ _ALTERNATE_FORM_KEYS = frozenset({"receiver_id", "receiver_type", "message_type"
 
 def send_input_fast(data: Any) -> dict[str, Any] | None:
     """What ``SendMessageInputSerializer`` returns for the documented form when every value
-    already has its exact type, checked without DRF (a send is the hottest path, and building
-    the serializer cost about as much CPU as storing the message); None for anything else,
-    which goes through the serializer, also to word its errors. tests/chat/test_send_input.py
-    checks that the two agree."""
+    already has its exact type, checked without DRF (a send is the hottest path, and this skips
+    building a serializer for it); None for anything else, which goes through the serializer,
+    also to word its errors. tests/chat/test_send_input.py checks that the two agree."""
     if not isinstance(data, dict) or not _ALTERNATE_FORM_KEYS.isdisjoint(data):
         return None
     chat_type = data.get("chat_type")

@@ -130,7 +130,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
     # Parameters travel apart from the SQL (psycopg's C dumpers instead of quoting every value
     # in Python), and a statement a connection has run five times is prepared (parsed and
-    # planned once): less CPU per message in the server and in PostgreSQL, see docs/benchmarks.
+    # planned once): less CPU per message in the server and in PostgreSQL.
     # Preparing needs server-side binding. Prepared statements are off behind a pooler that
     # cannot keep them per client (PgBouncer before 1.21 in transaction mode).
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool(
@@ -158,7 +158,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
 # "pubsub" (default): Redis pub/sub, one PUBLISH per push and each process reads its pushes as a
 # stream; "lists": channels-redis's list-based layer, which bounds each socket's queue at
-# IM_CHANNEL_CAPACITY but costs several Redis round trips per push (docs/benchmarks).
+# IM_CHANNEL_CAPACITY but costs several Redis round trips per push.
 IM_CHANNEL_LAYER = env.str("IM_CHANNEL_LAYER", default="pubsub")
 if IM_CHANNEL_LAYER not in ("pubsub", "lists"):
     raise ImproperlyConfigured('IM_CHANNEL_LAYER must be "pubsub" or "lists"')
@@ -341,7 +341,7 @@ IM_SYNC_THREADS = env.int("IM_SYNC_THREADS", default=8)
 IM_GIL_SWITCH_MS = env.float("IM_GIL_SWITCH_MS", default=0.5)
 # A server process freezes what it loaded at start-up out of the garbage collector's scans and
 # runs young collections every this many allocations (Python's default is 700); 0 leaves the
-# collector as Python sets it. Fewer, shorter pauses: see docs/benchmarks.
+# collector as Python sets it: fewer, shorter pauses.
 IM_GC_GEN0_THRESHOLD = env.int("IM_GC_GEN0_THRESHOLD", default=10000)
 # Sends that a process stores at the same time share one transaction (chat/group_commit.py);
 # off, every send is its own transaction.
