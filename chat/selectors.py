@@ -1,19 +1,23 @@
 """Chat reads: who may act on which conversation, history pages, the conversation list."""
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
+from chat.permissions import (
+    muted_refusal,
+    pair,
+    private_send_refusal,
+    refuse_myself,
+    user_not_found,
+)
 from chat.presenters import conversation_entry_data
 from groups.models import Group, GroupMember
 from groups.selectors import member_user_ids, membership_require
-from imserver.api.errors import AppError, ErrorCode, bad_request
+from imserver.api.errors import AppError, ErrorCode
 from social.selectors import peer_relation, remarks_for
 
 MESSAGE_NOT_FOUND = _("Message not found")
@@ -27,49 +31,18 @@ def message_by_client_id(*, sender_id: int, client_msg_id: str) -> Message | Non
     )
 
 
-def _pair(a: int, b: int) -> tuple[int, int]:
-    return (a, b) if a < b else (b, a)
-
-
-def _refuse_myself(user: User, target_id: int) -> None:
-    if target_id == user.pk:
-        raise bad_request(_("you cannot chat with yourself"))
-
-
 def _private_peer(user: User, target_id: int) -> User:
-    _refuse_myself(user, target_id)
+    refuse_myself(user, target_id)
     peer = User.objects.filter(pk=target_id).first()
     if peer is None:
         raise user_not_found()
     return peer
 
 
-def private_send_refusal(*, friends: bool, blocked_me: bool) -> AppError | None:
-    """Why a private message (or typing frame) to an existing peer is refused, if it is:
-    friendship (unless turned off) and no block by the peer; either refusal is 40003."""
-    if settings.IM_REQUIRE_FRIENDSHIP and not friends:
-        return AppError(ErrorCode.FORBIDDEN, _("You can only message your friends"))
-    if blocked_me:
-        return AppError(ErrorCode.FORBIDDEN, _("The user has blocked you"))
-    return None
-
-
-def user_not_found() -> AppError:
-    return AppError(ErrorCode.NOT_FOUND, _("User not found"))
-
-
-def muted_refusal(remaining_seconds: int) -> AppError:
-    return AppError(
-        ErrorCode.FORBIDDEN,
-        gettext("You are muted in this group for another %(seconds)d seconds")
-        % {"seconds": remaining_seconds},
-    )
-
-
 def _private_peer_i_may_message(user: User, target_id: int) -> int:
     """``private_send_refusal`` asked in one query; an unknown peer is 40004. Returns the
     peer's id."""
-    _refuse_myself(user, target_id)
+    refuse_myself(user, target_id)
     relation = peer_relation(user.pk, target_id)
     if relation is None:
         raise user_not_found()
@@ -80,51 +53,15 @@ def _private_peer_i_may_message(user: User, target_id: int) -> int:
     return target_id
 
 
-def _private_conversation(user_id: int, peer_id: int, *, create: bool) -> Conversation | None:
-    low, high = _pair(user_id, peer_id)
-    if create:
-        conversation, _created = Conversation.objects.get_or_create(
-            type=ChatType.PRIVATE, user_low_id=low, user_high_id=high
-        )
-        return conversation
+def _private_conversation(user_id: int, peer_id: int) -> Conversation | None:
+    low, high = pair(user_id, peer_id)
     return Conversation.objects.filter(
         type=ChatType.PRIVATE, user_low_id=low, user_high_id=high
     ).first()
 
 
-def _group_conversation(group_id: int, *, create: bool) -> Conversation | None:
-    if create:
-        conversation, _created = Conversation.objects.get_or_create(
-            group_id=group_id, defaults={"type": ChatType.GROUP}
-        )
-        return conversation
+def _group_conversation(group_id: int) -> Conversation | None:
     return Conversation.objects.filter(group_id=group_id).first()
-
-
-@dataclass(frozen=True)
-class SendTarget:
-    """Where a message goes, once every permission rule of CONTRACT 6 has passed: a private
-    pair (lower user id first) and the peer, or a group."""
-
-    pair: tuple[int, int] | None = None
-    peer_id: int | None = None
-    group_id: int | None = None
-
-    def conversation(self) -> Conversation:
-        """The conversation, created when this is its first message."""
-        if self.pair is not None:
-            return _private_conversation(*self.pair, create=True)
-        return _group_conversation(self.group_id, create=True)
-
-
-def send_target(*, sender: User, chat_type: int, target_id: int) -> SendTarget:
-    """Where a message goes (no query). Whether ``sender`` may send there is decided by
-    ``chat.store`` in the transaction that stores the message, under locks that the writes
-    changing it (block, unfriend, kick, mute, dismiss) also take."""
-    if chat_type == ChatType.PRIVATE:
-        _refuse_myself(sender, target_id)
-        return SendTarget(pair=_pair(sender.pk, target_id), peer_id=target_id)
-    return SendTarget(group_id=target_id)
 
 
 def _group_member_i_may_message(user: User, group_id: int) -> None:
@@ -137,9 +74,7 @@ def _group_member_i_may_message(user: User, group_id: int) -> None:
         raise muted_refusal(remaining)
 
 
-def conversation_for_reader(
-    *, user: User, chat_type: int, target_id: int, create: bool = False
-) -> Conversation | None:
+def conversation_for_reader(*, user: User, chat_type: int, target_id: int) -> Conversation | None:
     """The conversation the user takes part in (None when no message exists yet).
 
     Private: the peer must exist (40004). Group: current member of a normal group (40003 /
@@ -147,17 +82,9 @@ def conversation_for_reader(
     """
     if chat_type == ChatType.PRIVATE:
         peer = _private_peer(user, target_id)
-        return _private_conversation(user.pk, peer.pk, create=create)
+        return _private_conversation(user.pk, peer.pk)
     membership_require(group_id=target_id, user_id=user.pk)
-    return _group_conversation(target_id, create=create)
-
-
-def conversation_for_pin(*, user: User, chat_type: int, target_id: int) -> Conversation:
-    conversation = conversation_for_reader(
-        user=user, chat_type=chat_type, target_id=target_id, create=True
-    )
-    assert conversation is not None
-    return conversation
+    return _group_conversation(target_id)
 
 
 def _entry(user: User, conversation: Conversation) -> ConversationMember | None:

@@ -15,11 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from chat import selectors, store
+from chat import file_access, selectors, store
 from chat.group_commit import BatchFailed, GroupCommit
 from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
+from chat.permissions import SendTarget, send_target
 from chat.presenters import message_push_data
-from files.selectors import file_get_for_message
+from files.selectors import FILE_NOT_FOUND, file_get_for_message, unexpired_file_or_none
+from files.services import file_remove
 from groups.models import MANAGER_ROLES, GroupMember
 from groups.selectors import member_user_ids
 from imserver.api.errors import AppError, ErrorCode, bad_request
@@ -52,7 +54,7 @@ def message_send(
             file = file_get_for_message(user=sender, file_id=content)
         elif not content:
             raise bad_request(_("content must not be empty"))
-        target = selectors.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
+        target = send_target(sender=sender, chat_type=chat_type, target_id=target_id)
         message = Message(
             sender=sender,
             to_user_id=target.peer_id,
@@ -245,8 +247,10 @@ def conversation_pin(
     *, user: User, chat_type: int, target_id: int, is_pinned: bool
 ) -> ConversationMember:
     """Pin or unpin; creates my conversation entry when missing. A pinned entry is listed."""
-    conversation = selectors.conversation_for_pin(
+    conversation = selectors.conversation_for_reader(
         user=user, chat_type=chat_type, target_id=target_id
+    ) or store.conversation_get_or_create(
+        send_target(sender=user, chat_type=chat_type, target_id=target_id)
     )
     entry, _created = ConversationMember.objects.get_or_create(
         user=user,
@@ -260,16 +264,14 @@ def conversation_pin(
     return entry
 
 
-def conversation_members_joined(*, group_id: int, user_ids: list[int]) -> None:
-    """Called by the groups services inside their transaction when users join a group.
+def conversation_members_joined(*, group_id: int, user_ids: list[int], **_signal: object) -> None:
+    """Receives ``groups.signals.members_joined`` inside the transaction that adds the members.
 
     A new member's history starts after the group's current ``seq`` and nothing is unread.
     """
     if not user_ids:
         return
-    conversation, _created = Conversation.objects.get_or_create(
-        group_id=group_id, defaults={"type": ChatType.GROUP}
-    )
+    conversation = store.conversation_get_or_create(SendTarget(group_id=group_id))
     last_seq = conversation.last_seq
     now = timezone.now()
     ConversationMember.objects.filter(conversation=conversation, user_id__in=user_ids).update(
@@ -291,3 +293,16 @@ def conversation_members_joined(*, group_id: int, user_ids: list[int]) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+@transaction.atomic
+def file_delete(*, user: User, file_id: uuid.UUID | str) -> None:
+    """The uploader deletes; someone who may see the file gets 40003, anyone else 40004."""
+    file = unexpired_file_or_none(file_id)
+    if file is None:
+        raise AppError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
+    if file.user_id != user.pk:
+        if file_access.file_is_shared_with(user=user, file=file):
+            raise AppError(ErrorCode.FORBIDDEN, _("Only the uploader may delete this file"))
+        raise AppError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
+    file_remove(file=file)

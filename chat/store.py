@@ -36,7 +36,7 @@ from django.db import connection
 
 from accounts.models import User
 from chat.models import ChatType, Conversation, ConversationMember, Message
-from chat.selectors import (
+from chat.permissions import (
     SendTarget,
     muted_refusal,
     private_send_refusal,
@@ -139,6 +139,21 @@ def _fetch(sql: str, params: list[object]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def conversation_get_or_create(target: SendTarget) -> Conversation:
+    """The target's conversation, created when missing (a first message, a pin, a group's first
+    members)."""
+    if target.pair is not None:
+        low, high = target.pair
+        conversation, _created = Conversation.objects.get_or_create(
+            type=ChatType.PRIVATE, user_low_id=low, user_high_id=high
+        )
+    else:
+        conversation, _created = Conversation.objects.get_or_create(
+            group_id=target.group_id, defaults={"type": ChatType.GROUP}
+        )
+    return conversation
+
+
 def store_sends(sends: list[Send], *, now: datetime) -> None:
     """Store the permitted ``sends`` in the current transaction (see the module's docstring);
     the others get their ``refusal`` and store nothing."""
@@ -155,7 +170,7 @@ def store_sends(sends: list[Send], *, now: datetime) -> None:
     first = targets.keys() & missing
     if first:  # create those conversations, then lock as usual
         for key in sorted(first, key=lambda key: (isinstance(key, int), key)):
-            targets[key].conversation()
+            conversation_get_or_create(targets[key])
         conversations = _lock_conversations(sends)
     last_seq = {conversation_id: seq for conversation_id, seq in conversations.values()}
     for send in sends:

@@ -14,10 +14,7 @@ from accounts.models import User
 from files.models import File
 from files.naming import sanitize_file_name, storage_name_for
 from files.selectors import (
-    FILE_NOT_FOUND,
-    file_is_shared_with,
     stored_bytes_of,
-    unexpired_file_or_none,
 )
 from files.sniff import file_type_for, sniff_content_type
 from files.storage import storage_delete, storage_save
@@ -78,19 +75,6 @@ def file_remove(*, file: File) -> None:
     """Remove the stored object, then the row (retrying after a storage failure is safe)."""
     storage_delete(file.storage_name)
     File.objects.filter(pk=file.pk).delete()
-
-
-@transaction.atomic
-def file_delete(*, user: User, file_id: uuid.UUID | str) -> None:
-    """The uploader deletes; someone who may see the file gets 40003, anyone else 40004."""
-    file = unexpired_file_or_none(file_id)
-    if file is None:
-        raise AppError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
-    if file.user_id != user.pk:
-        if file_is_shared_with(user=user, file=file):
-            raise AppError(ErrorCode.FORBIDDEN, _("Only the uploader may delete this file"))
-        raise AppError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
-    file_remove(file=file)
 
 
 def files_purge_expired(*, now: datetime | None = None, batch_size: int = 500) -> int:

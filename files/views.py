@@ -11,6 +11,8 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chat import file_access
+from chat import services as chat_services
 from files import selectors, services
 from files.download import RangeNotSatisfiable, download_response
 from files.openapi import FileDataSerializer, FileRecordsSerializer
@@ -56,7 +58,7 @@ class FileViewSet(viewsets.ViewSet):
     )
     def download(self, request: Request) -> StreamingHttpResponse:
         data = validated(FileIdSerializer, request.query_params)
-        file = selectors.file_get_readable(user=request.user, **data)
+        file = file_access.file_get_readable(user=request.user, **data)
         return download_response(request, file)
 
     @extend_schema(
@@ -69,7 +71,7 @@ class FileViewSet(viewsets.ViewSet):
         # CONTRACT 1: file_id in the query string or in the JSON body.
         body = request.data if isinstance(request.data, Mapping) else {}
         source = request.query_params if "file_id" in request.query_params else body
-        services.file_delete(user=request.user, **validated(FileIdSerializer, source))
+        chat_services.file_delete(user=request.user, **validated(FileIdSerializer, source))
         return Response({"message": _("Deleted successfully")})
 
     @extend_schema(
@@ -79,7 +81,9 @@ class FileViewSet(viewsets.ViewSet):
     )
     def info(self, request: Request) -> Response:
         data = validated(FileIdSerializer, request.query_params)
-        return Response(selectors.file_data(selectors.file_get_readable(user=request.user, **data)))
+        return Response(
+            selectors.file_data(file_access.file_get_readable(user=request.user, **data))
+        )
 
     @extend_schema(
         summary="7.5 My uploads, newest first",

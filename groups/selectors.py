@@ -2,10 +2,11 @@
 ``membership_require`` (which tells an unknown/dismissed group, 40004, from a non-member, 40003).
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from groups.models import Group, GroupMember
+from accounts.models import User
+from groups.models import MANAGER_ROLES, Group, GroupApplication, GroupMember
 from imserver.api.errors import AppError, ErrorCode
 
 GROUP_NOT_FOUND = _("Group not found")
@@ -94,9 +95,32 @@ def group_member_get(*, group_id: int, user_id: int, target_user_id: int) -> Gro
 def manager_user_ids(group_id: int) -> list[int]:
     """The owner and admins of a group. One query."""
     return list(
-        GroupMember.objects.filter(
-            group_id=group_id, role__in=(GroupMember.Role.ADMIN, GroupMember.Role.OWNER)
-        )
+        GroupMember.objects.filter(group_id=group_id, role__in=MANAGER_ROLES)
         .order_by("id")
         .values_list("user_id", flat=True)
     )
+
+
+def pending_applications_for_manager(user: User) -> QuerySet[GroupApplication]:
+    """Pending applications of normal groups I own or administer (not evaluated)."""
+    return GroupApplication.objects.filter(
+        status=GroupApplication.Status.PENDING,
+        group__status=Group.Status.NORMAL,
+        group__memberships__user=user,
+        group__memberships__role__in=MANAGER_ROLES,
+    )
+
+
+def group_applications_unread_count(*, user: User) -> int:
+    """Pending applications that arrived or were renewed after I last listed 6.4. One query.
+
+    The filter on the membership and the comparison with its ``applications_seen_seq`` use the
+    same join row (one ``filter`` call), so each application is compared with my own marker.
+    """
+    return GroupApplication.objects.filter(
+        status=GroupApplication.Status.PENDING,
+        group__status=Group.Status.NORMAL,
+        group__memberships__user=user,
+        group__memberships__role__in=MANAGER_ROLES,
+        arrival_seq__gt=F("group__memberships__applications_seen_seq"),
+    ).count()

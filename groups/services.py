@@ -9,17 +9,25 @@ see the roles as they are. Locks are always taken group row first, then member r
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, PositiveBigIntegerField, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from chat.services import conversation_members_joined
-from groups.models import Group, GroupApplication, GroupMember
-from groups.selectors import GROUP_NOT_FOUND, NOT_A_MEMBER, TARGET_NOT_A_MEMBER
+from groups import notices
+from groups.models import MANAGER_ROLES, Group, GroupApplication, GroupMember
+from groups.selectors import (
+    GROUP_NOT_FOUND,
+    NOT_A_MEMBER,
+    TARGET_NOT_A_MEMBER,
+    manager_user_ids,
+    member_user_ids,
+    pending_applications_for_manager,
+)
+from groups.signals import members_joined
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
-from notifications import services as notices
 from social.models import Friendship
 
 Role = GroupMember.Role
@@ -98,7 +106,7 @@ def group_create(*, owner: User, name: str, description: str = "", avatar: str =
         name=name, description=description, avatar=avatar, owner=owner, member_count=1
     )
     GroupMember.objects.create(group=group, user=owner, role=Role.OWNER)
-    conversation_members_joined(group_id=group.pk, user_ids=[owner.pk])
+    members_joined.send(sender=Group, group_id=group.pk, user_ids=[owner.pk])
     return group
 
 
@@ -114,16 +122,9 @@ def group_update_info(
     """Partial update by the owner or an admin; every member is told when something changed."""
     group = _lock_normal_group(group_id)
     _require_manager(_actor(group, user))
-    changes = {
-        field: value
-        for field, value in (("name", name), ("description", description), ("avatar", avatar))
-        if value is not None and getattr(group, field) != value
-    }
-    if changes:
-        for field, value in changes.items():
-            setattr(group, field, value)
-        group.save(update_fields=[*changes, "updated_at"])
-        notices.notify_group_updated(group=group, operator=user)
+    _update_info(
+        group, operator=user, info={"name": name, "description": description, "avatar": avatar}
+    )
     return group
 
 
@@ -139,7 +140,8 @@ def group_member_set_role(*, user: User, group_id: int, target_user_id: int, rol
         return
     target.role = role
     target.save(update_fields=["role", "updated_at"])
-    notices.notify_role_changed(group=group, operator=user, target=target.user, role=role)
+    kind = "made_admin" if role == Role.ADMIN else "admin_removed"
+    notices.notify(kind, group=group, operator=user, to=[target.user_id], target=target.user)
 
 
 @transaction.atomic
@@ -147,18 +149,10 @@ def group_member_mute(
     *, user: User, group_id: int, target_user_id: int, duration: int
 ) -> GroupMember:
     """Mute for ``duration`` seconds (0 unmutes). Owner: any member; admin: plain members."""
-    if not 0 <= duration <= MAX_MUTE_SECONDS:
-        raise _bad_field("duration", _("must be between 0 and 2592000 seconds"))
+    _check_mute_duration(duration)
     group = _lock_normal_group(group_id)
-    actor = _actor(group, user)
-    _require_manager(actor)
-    target = _target(group, target_user_id)
-    if target.pk == actor.pk:
-        raise _bad_field("user_id", _("you cannot mute yourself"))
-    _require_may_moderate(actor, target)
-    target.muted_until = timezone.now() + timedelta(seconds=duration) if duration else None
-    target.save(update_fields=["muted_until", "updated_at"])
-    notices.notify_mute_changed(group=group, operator=user, target=target.user, duration=duration)
+    target = _moderated_target(group, user, target_user_id, _("you cannot mute yourself"))
+    _mute(group, target, operator=user, duration=duration)
     return target
 
 
@@ -206,13 +200,13 @@ def group_invite(*, user: User, group_id: int, user_ids: list[int]) -> dict[str,
         [GroupMember(group=group, user_id=user_id, joined_at=now) for user_id in added]
     )
     _set_member_count(group, len(added))
-    conversation_members_joined(group_id=group.pk, user_ids=added)
+    members_joined.send(sender=Group, group_id=group.pk, user_ids=added)
     # Their pending applications are answered by the invitation.
     GroupApplication.objects.filter(
         group=group, user_id__in=added, status=GroupApplication.Status.PENDING
     ).update(status=GroupApplication.Status.APPROVED, handled_by=user, updated_at=now)
-    notices.notify_invited(
-        group=group, operator=user, invitees=[invitable[user_id] for user_id in added]
+    notices.notify_each(
+        "invited", group=group, operator=user, targets=[invitable[user_id] for user_id in added]
     )
     return {"added": added, "skipped": skipped}
 
@@ -248,7 +242,13 @@ def group_join_apply(*, user: User, group_id: int, reason: str = "") -> GroupApp
     application.arrival_seq = group.application_seq
     application.save()
     if pending is None:
-        notices.notify_application_received(group=group, applicant=user)
+        notices.notify(
+            "application_received",
+            group=group,
+            operator=user,
+            to=manager_user_ids(group.pk),
+            target=user,
+        )
     return application
 
 
@@ -282,14 +282,18 @@ def group_application_handle(*, user: User, application_id: int, approve: bool) 
             raise _group_full_error(group)
         GroupMember.objects.create(group=group, user_id=application.user_id)
         _set_member_count(group, 1)
-        conversation_members_joined(group_id=group.pk, user_ids=[application.user_id])
+        members_joined.send(sender=Group, group_id=group.pk, user_ids=[application.user_id])
     application.status = (
         GroupApplication.Status.APPROVED if approve else GroupApplication.Status.REJECTED
     )
     application.handled_by = user
     application.save(update_fields=["status", "handled_by", "updated_at"])
-    notices.notify_application_handled(
-        group=group, operator=user, applicant=application.user, approved=approve
+    notices.notify(
+        "application_approved" if approve else "application_rejected",
+        group=group,
+        operator=user,
+        to=[application.user_id],
+        target=application.user,
     )
     return application
 
@@ -303,22 +307,20 @@ def group_leave(*, user: User, group_id: int) -> None:
         raise bad_request(_("the owner cannot leave the group; transfer the ownership first"))
     member.delete()
     _set_member_count(group, -1)
-    notices.notify_member_left(group=group, leaver=user)
+    notices.notify(
+        "member_left", group=group, operator=user, to=manager_user_ids(group.pk), target=user
+    )
 
 
 @transaction.atomic
 def group_kick(*, user: User, group_id: int, target_user_id: int) -> None:
     """Owner: any member. Admin: plain members only."""
     group = _lock_normal_group(group_id)
-    actor = _actor(group, user)
-    _require_manager(actor)
-    target = _target(group, target_user_id)
-    if target.pk == actor.pk:
-        raise _bad_field("user_id", _("you cannot remove yourself; leave the group instead"))
-    _require_may_moderate(actor, target)
+    refusal = _("you cannot remove yourself; leave the group instead")
+    target = _moderated_target(group, user, target_user_id, refusal)
     target.delete()
     _set_member_count(group, -1)
-    notices.notify_kicked(group=group, operator=user, target=target.user)
+    notices.notify("kicked", group=group, operator=user, to=[target.user_id], target=target.user)
 
 
 @transaction.atomic
@@ -337,13 +339,19 @@ def group_transfer(*, user: User, group_id: int, new_owner_id: int) -> None:
     target.save(update_fields=["role", "muted_until", "updated_at"])
     group.owner_id = target.user_id
     group.save(update_fields=["owner", "updated_at"])
-    notices.notify_ownership_transferred(group=group, operator=user, new_owner=target.user)
+    notices.notify(
+        "ownership_transferred",
+        group=group,
+        operator=user,
+        to=[target.user_id],
+        target=target.user,
+    )
 
 
 def _dismiss(group: Group, operator: User) -> None:
     group.status = Group.Status.DISMISSED
     group.save(update_fields=["status", "updated_at"])
-    notices.notify_group_dismissed(group=group, operator=operator)
+    notices.notify("dismissed", group=group, operator=operator, to=member_user_ids(group.pk))
 
 
 @transaction.atomic
@@ -373,3 +381,108 @@ def group_member_update_own(*, user: User, group_id: int, nickname: str) -> Grou
     member.nickname = nickname
     member.save(update_fields=["nickname", "updated_at"])
     return member
+
+
+@transaction.atomic
+def group_applications_list_and_mark_seen(
+    *, user: User, offset: int, limit: int
+) -> tuple[list[GroupApplication], int]:
+    """Pending applications for groups I manage, newest arrival first, and their total; then
+    they count as seen (6.4, 6.5).
+
+    What counts as seen is each group's ``application_seq`` read *before* the list: arrivals of
+    one group commit in sequence order (under the group row lock), so an application committed
+    later has a higher sequence and still counts as unread for 6.5, exactly once. Four queries.
+    """
+    seen = list(
+        GroupMember.objects.filter(
+            user=user, role__in=MANAGER_ROLES, group__status=Group.Status.NORMAL
+        ).values("pk", "group__application_seq")
+    )
+    pending = pending_applications_for_manager(user)
+    total = pending.count()
+    newest_first = pending.select_related("user", "group").order_by("-arrived_at", "-id")
+    rows = list(newest_first[offset : offset + limit])
+    if seen:
+        newest_seen = Case(
+            *[When(pk=entry["pk"], then=Value(entry["group__application_seq"])) for entry in seen],
+            default=F("applications_seen_seq"),
+            output_field=PositiveBigIntegerField(),
+        )
+        GroupMember.objects.filter(pk__in=[entry["pk"] for entry in seen]).update(
+            applications_seen_seq=Greatest(F("applications_seen_seq"), newest_seen)
+        )
+    return rows, total
+
+
+# --- shared by the members' and the staff's (admin site) writes ------------------------------
+
+
+def _update_info(group: Group, *, operator: User, info: dict[str, str | None]) -> None:
+    """Set name, description and avatar from ``info`` (None: unchanged); every member is told
+    when something changed."""
+    changes = {
+        field: value
+        for field, value in info.items()
+        if value is not None and getattr(group, field) != value
+    }
+    if changes:
+        for field, value in changes.items():
+            setattr(group, field, value)
+        group.save(update_fields=[*changes, "updated_at"])
+        notices.notify("updated", group=group, operator=operator, to=member_user_ids(group.pk))
+
+
+def _moderated_target(group: Group, user: User, target_user_id: int, yourself: str) -> GroupMember:
+    """The member a manager mutes or removes: an owner any other member, an admin a plain
+    member; ``yourself`` is the refusal (40000) when it is the manager themself."""
+    actor = _actor(group, user)
+    _require_manager(actor)
+    target = _target(group, target_user_id)
+    if target.pk == actor.pk:
+        raise _bad_field("user_id", yourself)
+    _require_may_moderate(actor, target)
+    return target
+
+
+def _check_mute_duration(duration: int) -> None:
+    if not 0 <= duration <= MAX_MUTE_SECONDS:
+        raise _bad_field("duration", _("must be between 0 and 2592000 seconds"))
+
+
+def _mute(group: Group, target: GroupMember, *, operator: User, duration: int) -> None:
+    """Mute ``target`` for ``duration`` seconds from now (0 unmutes) and tell them who did."""
+    target.muted_until = timezone.now() + timedelta(seconds=duration) if duration else None
+    target.save(update_fields=["muted_until", "updated_at"])
+    notices.notify(
+        "muted" if duration else "unmuted",
+        group=group,
+        operator=operator,
+        to=[target.user_id],
+        target=target.user,
+        seconds=duration,
+    )
+
+
+@transaction.atomic
+def group_update_info_by_staff(*, staff_user: User, group_id: int, info: dict[str, str]) -> Group:
+    """Moderation from the admin site: ``info`` holds some of name, description and avatar. What
+    ``group_update_info`` does, with the staff member as the operator the members are told
+    about. An unknown or dismissed group is 40004."""
+    group = _lock_normal_group(group_id)
+    _update_info(group, operator=staff_user, info=info)
+    return group
+
+
+@transaction.atomic
+def group_member_mute_by_staff(
+    *, staff_user: User, group_id: int, target_user_id: int, duration: int
+) -> GroupMember:
+    """Moderation from the admin site: mute any member, the owner included, for ``duration``
+    seconds (0 unmutes); the member is told, with the staff member as the operator. The same
+    refusals as ``group_member_mute`` for the duration, the group and the target."""
+    _check_mute_duration(duration)
+    group = _lock_normal_group(group_id)
+    target = _target(group, target_user_id)
+    _mute(group, target, operator=staff_user, duration=duration)
+    return target

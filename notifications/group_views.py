@@ -5,9 +5,11 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from groups import selectors as group_selectors
+from groups import services as group_services
 from imserver.api.pagination import page_from_request
 from imserver.api.schema import page_parameters, responses
-from notifications import selectors, services
+from notifications import services
 from notifications.openapi import (
     GroupApplicationListSerializer,
     GroupNotificationListSerializer,
@@ -24,8 +26,9 @@ class GroupNotificationViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         """6.3: mine, newest first; listing marks them read (``is_read`` shows the old value)."""
+        page = page_from_request(request)
         rows, total = services.group_notifications_list_and_mark_read(
-            user=request.user, page=page_from_request(request)
+            user=request.user, offset=page.offset, limit=page.limit
         )
         return Response(
             {"notifications": GroupNotificationSerializer(rows, many=True).data, "total": total}
@@ -40,8 +43,9 @@ class GroupApplicationNotificationViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         """6.4: pending applications for groups I own or administer, newest arrival first."""
-        rows, total = services.group_applications_list_and_mark_seen(
-            user=request.user, page=page_from_request(request)
+        page = page_from_request(request)
+        rows, total = group_services.group_applications_list_and_mark_seen(
+            user=request.user, offset=page.offset, limit=page.limit
         )
         return Response(
             {"applications": GroupApplicationItemSerializer(rows, many=True).data, "total": total}
@@ -53,5 +57,5 @@ class GroupApplicationNotificationViewSet(viewsets.ViewSet):
     )
     def unread_count(self, request: Request) -> Response:
         """6.5: applications that arrived or were renewed since I last listed 6.4."""
-        count = selectors.group_applications_unread_count(user=request.user)
+        count = group_selectors.group_applications_unread_count(user=request.user)
         return Response({"total_unread_count": count})

@@ -1,28 +1,24 @@
+from typing import Any
+
 from rest_framework import serializers
 
-from accounts.models import User, display_name
+from accounts.models import display_name
 from groups.models import GroupApplication
 from imserver.api.fields import UnixTimestampField
 from notifications.models import GroupNotification
-
-
-def _avatar(user: User | None) -> str:
-    return user.avatar if user is not None else ""
+from notifications.presenters import group_notification_data
 
 
 class GroupNotificationSerializer(serializers.ModelSerializer):
-    """The 6.3 object, also the ``data`` of the ``group_notification`` push.
-
-    Needs ``operator``, ``target_user`` and ``group`` loaded (select_related) to stay at a
-    constant number of queries.
-    """
+    """The 6.3 object, also the ``data`` of the ``group_notification`` push: the fields for the
+    schema, the values from ``notifications.presenters`` (one representation for both)."""
 
     timestamp = UnixTimestampField(source="created_at")
-    operator_nickname = serializers.SerializerMethodField()
-    operator_avatar = serializers.SerializerMethodField()
-    target_user_nickname = serializers.SerializerMethodField()
-    target_user_avatar = serializers.SerializerMethodField()
-    group_name = serializers.CharField(source="group.name", read_only=True)
+    operator_nickname = serializers.CharField(read_only=True)
+    operator_avatar = serializers.CharField(read_only=True)
+    target_user_nickname = serializers.CharField(read_only=True)
+    target_user_avatar = serializers.CharField(read_only=True)
+    group_name = serializers.CharField(read_only=True)
 
     class Meta:
         model = GroupNotification
@@ -43,17 +39,8 @@ class GroupNotificationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_operator_nickname(self, obj: GroupNotification) -> str:
-        return display_name(obj.operator)
-
-    def get_operator_avatar(self, obj: GroupNotification) -> str:
-        return _avatar(obj.operator)
-
-    def get_target_user_nickname(self, obj: GroupNotification) -> str:
-        return display_name(obj.target_user)
-
-    def get_target_user_avatar(self, obj: GroupNotification) -> str:
-        return _avatar(obj.target_user)
+    def to_representation(self, instance: GroupNotification) -> dict[str, Any]:
+        return group_notification_data(instance)
 
 
 class GroupApplicationItemSerializer(serializers.ModelSerializer):

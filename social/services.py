@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
-from imserver.api.pagination import Page
 from imserver.api.throttling import friend_requests_by_user
 from imserver.publish import publish_on_commit
 from social import selectors
@@ -196,7 +195,9 @@ def _friend_request_resolve(
 
 
 @transaction.atomic
-def friend_request_inbox_read(*, user: User, page: Page) -> tuple[list[FriendRequest], int]:
+def friend_request_inbox_read(
+    *, user: User, offset: int, limit: int
+) -> tuple[list[FriendRequest], int]:
     """6.1: one page of the requests sent to me, and their total; the page is now read.
 
     The page's rows are locked while they are marked, so a renewal committed meanwhile is not
@@ -204,7 +205,7 @@ def friend_request_inbox_read(*, user: User, page: Page) -> tuple[list[FriendReq
     """
     inbox = selectors.friend_request_inbox(user_id=user.pk)
     total = inbox.count()
-    requests = list(page.slice(inbox.select_for_update(of=("self",))))
+    requests = list(inbox.select_for_update(of=("self",))[offset : offset + limit])
     unread_ids = [friend_request.pk for friend_request in requests if not friend_request.is_read]
     if unread_ids:
         FriendRequest.objects.filter(pk__in=unread_ids).update(is_read=True)

@@ -58,8 +58,9 @@ class FriendRequestViewSet(viewsets.ViewSet):
         responses=responses(FriendRequestInboxSerializer),
     )
     def inbox(self, request: Request) -> Response:
+        page = page_from_request(request)
         requests, total = services.friend_request_inbox_read(
-            user=request.user, page=page_from_request(request)
+            user=request.user, offset=page.offset, limit=page.limit
         )
         return Response(
             {"requests": FriendRequestSerializer(requests, many=True).data, "total": total}

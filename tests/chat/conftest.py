@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from chat import selectors, store
+from chat import permissions, store
 from chat.models import Message
 
 
@@ -84,7 +84,7 @@ def make_group() -> Callable[..., int]:
 
 
 def pending_send(
-    sender: User, target: selectors.SendTarget, content: str, client_msg_id: str | None = None
+    sender: User, target: permissions.SendTarget, content: str, client_msg_id: str | None = None
 ) -> store.Send:
     """A text message of ``sender`` to ``target`` as ``chat.store.store_sends`` takes it."""
     message = Message(

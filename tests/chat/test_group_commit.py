@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat import selectors, services, store
+from chat import permissions, services, store
 from chat.group_commit import BatchFailed
 from chat.models import ChatType, Conversation, ConversationMember, Message
 from tests.chat.batches import ObservedGroupCommit, observe_send_batches
@@ -67,8 +67,8 @@ def test_a_failed_batch_asks_each_item_to_retry_and_a_lone_failure_is_raised():
 # --- one batch through the store -------------------------------------------------------------
 
 
-def _target(sender: User, chat_type: int, target_id: int) -> selectors.SendTarget:
-    return selectors.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
+def _target(sender: User, chat_type: int, target_id: int) -> permissions.SendTarget:
+    return permissions.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
 
 
 @pytest.mark.django_db

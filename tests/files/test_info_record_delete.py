@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from chat.file_access import file_get_readable
 from files.models import File
-from files.selectors import file_get_for_message, file_get_readable
+from files.selectors import file_get_for_message
 from imserver.api.errors import AppError
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from chat import selectors as chat_selectors
+from chat.file_access import file_get_readable, file_is_shared_with, messages_visible_in_history
 from chat.models import ChatType
 from files.models import File
-from files.selectors import file_get_readable, file_is_shared_with, messages_visible_in_history
 from groups.models import Group
 from imserver.api.errors import AppError
 from tests.chat.conftest import Actor as ChatActor

@@ -9,7 +9,7 @@ from django.db import connection
 from groups import services
 from groups.models import Group, GroupApplication, GroupMember
 from imserver.api.errors import AppError
-from notifications.selectors import group_applications_unread_count
+from groups.selectors import group_applications_unread_count
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.requires_postgres]
 
