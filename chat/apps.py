@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class ChatConfig(AppConfig):
     name = "chat"
+
+    def ready(self) -> None:
+        from chat import frames
+        from realtime.frames import register_frame
+
+        register_frame("message", frames.on_message)
+        register_frame("read", frames.on_read)
+        register_frame("typing", frames.on_typing, per_second=lambda: settings.IM_WS_TYPING_PER_S)

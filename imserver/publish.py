@@ -22,9 +22,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime.fanout import DIRECT_MAX, FANOUT_GROUP, fanout_message
+from imserver.fanout_wire import DIRECT_MAX, FANOUT_GROUP, fanout_message
 
-logger = logging.getLogger("imserver.realtime")
+logger = logging.getLogger("imserver.publish")
 
 # The channel-layer message type the WebSocket consumer handles (``push`` -> ``def push``).
 PUSH_MESSAGE_TYPE = "push"

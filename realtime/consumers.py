@@ -1,5 +1,9 @@
 """The ``/ws`` connection: pushes out, client frames in (CONTRACT 7 and 12; docs/realtime.md).
 
+The consumer answers ``ping`` and ``auth`` itself; every other frame type goes to the handler an
+app registered for it (``realtime.frames``), and the ``presence`` push to the audiences the apps
+registered there.
+
 Close codes: 4001 missing, invalid, expired or revoked token (also when the token expires while
 connected, or the user is banned, deactivated, changes the password or logs out everywhere);
 4008 silent for longer than ``IM_WS_IDLE_TIMEOUT_S``; 4029 more than
@@ -29,13 +33,13 @@ from rest_framework.exceptions import APIException, AuthenticationFailed
 
 from accounts.authentication import user_for_validated_token
 from accounts.models import User
-from chat import realtime as chat_frames
 from imserver.api.errors import ErrorCode, invalid_parameter_message
 from imserver.api.exceptions import code_and_message
 from imserver.api.json_limits import BAD_UNICODE, TOO_DEEP, JsonRefused, loads_checked
 from imserver.overrides.lanes import run_sync
-from imserver.publish import deferred_pushes, push_now, user_group_name
+from imserver.publish import push_now, user_group_name
 from realtime.fanout import local_sockets
+from realtime.frames import presence_audience, registered_frame
 from realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
 from realtime.sessions import (
     Grant,
@@ -43,9 +47,8 @@ from realtime.sessions import (
     grant_for,
     token_renewal,
 )
-from social.selectors import presence_audience_ids
 
-logger = logging.getLogger("imserver.realtime")
+logger = logging.getLogger("realtime")
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_IDLE = 4008
@@ -75,8 +78,8 @@ def _frame_too_big(raw: str | bytes) -> bool:
     return len(raw) > limit
 
 
-class TypingBucket:
-    """``rate`` typing frames a second with a burst of ``rate``; what goes beyond is dropped."""
+class FrameBucket:
+    """``rate`` frames a second with a burst of ``rate``; what goes beyond is dropped."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
@@ -149,7 +152,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.language = language_from_scope(self.scope)
         self.last_frame_at = time.monotonic()
-        self.typing_bucket = TypingBucket(settings.IM_WS_TYPING_PER_S)
+        self.buckets: dict[str, FrameBucket] = {}
         refusal = await self._authenticate()
         # Accepted in every case, so that a refusal reaches the client as a close code.
         await self.accept()
@@ -302,7 +305,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
                 await self._error(invalid_parameter_message(_refusal_text(refused)))
                 return
             frame_type = frame.get("type") if isinstance(frame, dict) else None
-            handler = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
+            handler = self._handler(frame_type) if isinstance(frame_type, str) else None
             if handler is None:
                 await self._error(invalid_parameter_message(gettext("unknown frame type"), "type"))
                 return
@@ -312,14 +315,37 @@ class ClientConsumer(AsyncWebsocketConsumer):
             if not isinstance(data, dict):
                 await self._error(invalid_parameter_message(gettext("must be an object"), "data"))
                 return
-            await handler(self, data)
+            if self._over_rate(frame_type):
+                return
+            await handler(data)
+
+    def _handler(self, frame_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
+        """The consumer's own frames, then those the apps registered (``realtime.frames``)."""
+        if frame_type == "ping":
+            return self._on_ping
+        if frame_type == "auth":
+            return self._on_auth
+        frame = registered_frame(frame_type)
+        if frame is None:
+            return None
+        return lambda data: frame.handler(self, data)
+
+    def _over_rate(self, frame_type: str) -> bool:
+        """A frame beyond its type's rate on this socket, dropped without an answer."""
+        frame = registered_frame(frame_type)
+        if frame is None or frame.per_second is None:
+            return False
+        bucket = self.buckets.get(frame_type)
+        if bucket is None:
+            bucket = self.buckets[frame_type] = FrameBucket(frame.per_second())
+        return not bucket.take()
 
     async def _on_ping(self, data: dict[str, Any]) -> None:
         await self.send_frame("pong", {})
 
     async def _on_auth(self, data: dict[str, Any]) -> None:
         user_id = self.user.pk
-        grant = await self._call(lambda _user, data: token_renewal(user_id, data), data)
+        grant = await self.call(lambda _user, data: token_renewal(user_id, data), data)
         if grant is None:
             return
         if grant.expires_at < self.grant.expires_at:
@@ -332,43 +358,9 @@ class ClientConsumer(AsyncWebsocketConsumer):
         self.grant = grant
         await self.send_frame("auth", {"expires_at": grant.expires_at})
 
-    async def _on_message(self, data: dict[str, Any]) -> None:
-        client_msg_id = data.get("client_msg_id")
-        async with deferred_pushes():  # the sender's own sockets get the ack before the message
-            message = await self._call(
-                chat_frames.send_from_frame, data, client_msg_id=client_msg_id
-            )
-            if message is not None:
-                await self.send_frame(
-                    "ack",
-                    {
-                        "client_msg_id": message.client_msg_id,
-                        "message_id": message.pk,
-                        "seq": message.seq,
-                    },
-                )
-
-    async def _on_read(self, data: dict[str, Any]) -> None:
-        await self._call(chat_frames.read_from_frame, data)
-
-    async def _on_typing(self, data: dict[str, Any]) -> None:
-        if not self.typing_bucket.take():
-            return
-        relay = await self._call(chat_frames.typing_from_frame, data)
-        if relay is not None:
-            recipients, payload = relay
-            await push_now(recipients, "typing", payload)
-
-    handlers: dict[str, Callable[["ClientConsumer", dict[str, Any]], Awaitable[None]]] = {
-        "ping": _on_ping,
-        "auth": _on_auth,
-        "message": _on_message,
-        "read": _on_read,
-        "typing": _on_typing,
-    }
-
-    async def _call(self, function: Callable[..., Any], data: dict[str, Any], **echo: Any) -> Any:
-        """Run a sync function for this user on a lane; refusals become an ``error`` frame."""
+    async def call(self, function: Callable[..., Any], data: dict[str, Any], **echo: Any) -> Any:
+        """``function(user, data)`` on a lane in the client's language; a refusal or a failure
+        becomes an ``error`` frame carrying ``echo``, and None is returned."""
         language = self.language
         user = self.user
 
@@ -427,5 +419,6 @@ class ClientConsumer(AsyncWebsocketConsumer):
 
 
 def _presence_recipients(user_id: int) -> list[int]:
-    """Online friends, except those in a block with the user either way (CONTRACT 12)."""
-    return sorted(online_user_ids(presence_audience_ids(user_id)))
+    """The online users of the registered presence audiences (social: friends, except those in a
+    block with the user either way, CONTRACT 12)."""
+    return sorted(online_user_ids(presence_audience(user_id)))

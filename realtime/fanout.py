@@ -1,12 +1,8 @@
-"""Pushes to many users at once: one channel-layer message per process, not one per user.
-
-A group message to 500 members sent user by user is 500 channel-layer sends and 500 receives
-(docs/benchmarks). Instead, a push with more than ``DIRECT_MAX`` recipients goes once to the
-``im.fanout`` group, which one listener per server process (per event loop) has joined; the
-message carries the recipients' ids and the frame text, and each process hands the text to the
-sockets of those users that it holds itself. The recipients were computed when the push was
-committed (a group's members under the conversation's row lock), so no membership has to be
-mirrored into the channel layer, and a member who has just left gets nothing.
+"""The receiving side of fan-out (the message itself: ``imserver/fanout_wire.py``): each event
+loop with sockets listens on ``FANOUT_GROUP`` and hands a fanned-out push to those of its own
+sockets whose users are among the recipients. The recipients were computed when the push was
+committed (a group's members under the conversation's row lock), so no membership is mirrored
+into the channel layer, and a member who has just left gets nothing.
 """
 
 import asyncio
@@ -15,13 +11,9 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-logger = logging.getLogger("imserver.realtime")
+from imserver.fanout_wire import FANOUT_GROUP
 
-FANOUT_GROUP = "im.fanout"
-FANOUT_MESSAGE_TYPE = "fanout"
-# Up to this many recipients a push goes to each user's own group (no process sees what is
-# not for its sockets); above it, once to every process.
-DIRECT_MAX = 8
+logger = logging.getLogger("realtime")
 
 
 class Socket(Protocol):
@@ -116,7 +108,3 @@ def local_sockets() -> LocalSockets:
             del _by_loop[old]
         registry = _by_loop[loop] = LocalSockets()
     return registry
-
-
-def fanout_message(user_ids: list[int], text: str) -> dict[str, Any]:
-    return {"type": FANOUT_MESSAGE_TYPE, "user_ids": user_ids, "text": text}

@@ -32,7 +32,7 @@ from imserver.api.errors import AppError, ErrorCode, invalid_parameter_message
 from imserver.overrides.lanes import run_sync
 from realtime.fanout import LocalSockets
 
-logger = logging.getLogger("imserver.realtime")
+logger = logging.getLogger("realtime")
 
 
 @dataclass(frozen=True)

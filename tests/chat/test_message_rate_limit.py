@@ -3,8 +3,8 @@ Retry-After and stores nothing. The bucket itself is tested in tests/test_rate_l
 
 import pytest
 
+from chat.frames import send_from_frame
 from chat.models import Message
-from chat.realtime import send_from_frame
 from imserver.api.errors import AppError, ErrorCode
 from tests.chat.conftest import ok
 

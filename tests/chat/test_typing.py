@@ -4,7 +4,7 @@
 import pytest
 
 from chat import selectors
-from chat.realtime import typing_from_frame
+from chat.frames import typing_from_frame
 from imserver.api.errors import AppError, ErrorCode
 from tests.chat.conftest import ok
 

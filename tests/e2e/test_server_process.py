@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from chat.serializers import MAX_TEXT_LENGTH
-from realtime.fanout import DIRECT_MAX
+from imserver.fanout_wire import DIRECT_MAX
 from tests.e2e.conftest import Client
 from tests.support.server import ServerProcess
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from realtime.fanout import DIRECT_MAX
+from imserver.fanout_wire import DIRECT_MAX
 from tests.e2e.conftest import Client
 from tests.support.server import ServerProcess
 

@@ -12,8 +12,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import services as account_services
 from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
 from groups import services as group_services
+from imserver.fanout_wire import DIRECT_MAX
 from imserver.publish import user_group_name
-from realtime.fanout import DIRECT_MAX, local_sockets
+from realtime.fanout import local_sockets
 from realtime.presence import online_user_ids
 from social import services as social_services
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from imserver.fanout_wire import FANOUT_GROUP
 from imserver.publish import user_group_name
-from realtime.fanout import FANOUT_GROUP
 
 
 class PushRecorder:
