@@ -20,7 +20,7 @@ DEBUG = env.bool("DEBUG", default=False)
 
 # Signs sessions and (unless JWT_SIGNING_KEY is set) every token. Production must set it.
 # Development (DEBUG on, SECRET_KEY unset) uses a random key generated on first run into a
-# git-ignored file of this machine (accounts/dev_secret.py): a key written in the repository
+# git-ignored file of this machine (imserver/dev_secret.py): a key written in the repository
 # would let anyone who can reach a `make run` server mint tokens for any user.
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY and not DEBUG:
@@ -28,7 +28,7 @@ if not SECRET_KEY and not DEBUG:
         "SECRET_KEY is not set. Set SECRET_KEY to a long random value, or DEBUG=1 for development."
     )
 if not SECRET_KEY:
-    from accounts.dev_secret import development_secret_key
+    from imserver.dev_secret import development_secret_key
 
     SECRET_KEY = development_secret_key(
         Path(env.str("IM_DEV_SECRET_FILE", default=str(BASE_DIR / ".dev-secret")))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.dev_secret import development_secret_key
+from imserver.dev_secret import development_secret_key
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def settings_probe(env: dict[str, str], expression: str) -> subprocess.CompletedProcess:
