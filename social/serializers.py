@@ -1,8 +1,11 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, UnixTimestampField
 from realtime.presence import OFFLINE, ONLINE
 from social.models import FriendRequest, Friendship
+from social.presenters import friend_request_data
 
 # --- Output ---------------------------------------------------------------------------------
 
@@ -58,7 +61,8 @@ class BlockedFriendSerializer(serializers.ModelSerializer):
 
 
 class FriendRequestSerializer(serializers.ModelSerializer):
-    """A friend request of API.md 6.1 (also the ``friend_request*`` push data).
+    """A friend request of API.md 6.1 (also the ``friend_request*`` push data): the fields for
+    the schema, the values from ``social.presenters`` (one representation for both).
 
     ``handle_message`` (an addition) is the recipient's reason given when handling it.
     """
@@ -89,6 +93,9 @@ class FriendRequestSerializer(serializers.ModelSerializer):
             "handle_message",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: FriendRequest) -> dict[str, Any]:
+        return friend_request_data(instance)
 
 
 # --- Input ----------------------------------------------------------------------------------

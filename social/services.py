@@ -17,7 +17,7 @@ from imserver.api.throttling import friend_requests_by_user
 from imserver.publish import publish_on_commit
 from social import selectors
 from social.models import FriendRequest, Friendship
-from social.serializers import FriendRequestSerializer
+from social.presenters import friend_request_data
 
 FRIEND_REQUEST_EVENT = "friend_request"
 FRIEND_REQUEST_HANDLED_EVENT = "friend_request_handled"
@@ -49,7 +49,7 @@ def _my_row(user_id: int, other_id: int) -> Friendship | None:
 
 
 def _push_request(friend_request: FriendRequest, *, to_user_id: int, event: str) -> None:
-    data = FriendRequestSerializer(friend_request).data
+    data = friend_request_data(friend_request)
     publish_on_commit([to_user_id], event, dict(data))
 
 
