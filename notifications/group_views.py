@@ -1,5 +1,7 @@
 """Section 6.3-6.5: group notifications and join applications for the groups I manage."""
 
+from functools import partial
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
@@ -7,7 +9,7 @@ from rest_framework.response import Response
 
 from groups import selectors as group_selectors
 from groups import services as group_services
-from imserver.api.pagination import page_from_request
+from imserver.api.pagination import listed_page
 from imserver.api.schema import page_parameters, responses
 from notifications import services
 from notifications.openapi import (
@@ -26,12 +28,9 @@ class GroupNotificationViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         """6.3: mine, newest first; listing marks them read (``is_read`` shows the old value)."""
-        page = page_from_request(request)
-        rows, total = services.group_notifications_list_and_mark_read(
-            user=request.user, offset=page.offset, limit=page.limit
-        )
+        read = partial(services.group_notifications_list_and_mark_read, user=request.user)
         return Response(
-            {"notifications": GroupNotificationSerializer(rows, many=True).data, "total": total}
+            listed_page(request, read, key="notifications", serializer=GroupNotificationSerializer)
         )
 
 
@@ -43,12 +42,11 @@ class GroupApplicationNotificationViewSet(viewsets.ViewSet):
     )
     def list(self, request: Request) -> Response:
         """6.4: pending applications for groups I own or administer, newest arrival first."""
-        page = page_from_request(request)
-        rows, total = group_services.group_applications_list_and_mark_seen(
-            user=request.user, offset=page.offset, limit=page.limit
-        )
+        read = partial(group_services.group_applications_list_and_mark_seen, user=request.user)
         return Response(
-            {"applications": GroupApplicationItemSerializer(rows, many=True).data, "total": total}
+            listed_page(
+                request, read, key="applications", serializer=GroupApplicationItemSerializer
+            )
         )
 
     @extend_schema(

@@ -1,12 +1,14 @@
 """Section 4 (friends) and the friend half of section 6 (6.1, 6.2). Thin: validate, call, return."""
 
+from functools import partial
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from imserver.api.pagination import page_from_request
+from imserver.api.pagination import listed_page
 from imserver.api.schema import ConfirmationSerializer, page_parameters, responses
 from imserver.api.validation import validated
 from realtime.presence import online_user_ids
@@ -58,12 +60,9 @@ class FriendRequestViewSet(viewsets.ViewSet):
         responses=responses(FriendRequestInboxSerializer),
     )
     def inbox(self, request: Request) -> Response:
-        page = page_from_request(request)
-        requests, total = services.friend_request_inbox_read(
-            user=request.user, offset=page.offset, limit=page.limit
-        )
+        read = partial(services.friend_request_inbox_read, user=request.user)
         return Response(
-            {"requests": FriendRequestSerializer(requests, many=True).data, "total": total}
+            listed_page(request, read, key="requests", serializer=FriendRequestSerializer)
         )
 
     @extend_schema(

@@ -1,6 +1,8 @@
 """Optional ``page`` / ``page_size`` for lists that can grow without bound (CONTRACT 1)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import serializers
@@ -31,3 +33,17 @@ def page_from_request(request: Request, *, default_size: int = 100, max_size: in
     params.is_valid(raise_exception=True)
     page, size = params.validated_data["page"], params.validated_data["page_size"]
     return Page(offset=(page - 1) * size, limit=size)
+
+
+def listed_page(
+    request: Request,
+    read: Callable[..., tuple[list[Any], int]],
+    *,
+    key: str,
+    serializer: type[serializers.BaseSerializer],
+) -> dict[str, Any]:
+    """``{key: [the page's objects], "total": n}`` for a ``read(offset=, limit=)`` that returns
+    one page of rows and the total (the lists that mark what they show as read)."""
+    page = page_from_request(request)
+    rows, total = read(offset=page.offset, limit=page.limit)
+    return {key: serializer(rows, many=True).data, "total": total}
