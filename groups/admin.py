@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -6,7 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from groups import services
 from groups.models import Group, GroupApplication, GroupMember
+from groups.services import MAX_MUTE_SECONDS
 from imserver.admin_mixins import ViewOnlyAdminMixin
+
+# Changed through the service, which tells every member (GroupAdmin.save_model).
+GROUP_INFO_FIELDS = ("name", "description", "avatar")
 
 
 class GroupMemberInline(admin.TabularInline):
@@ -48,6 +53,24 @@ class GroupAdmin(admin.ModelAdmin):
     inlines = (GroupMemberInline,)
     actions = ("dismiss_groups",)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_dismissed:
+            return fields + GROUP_INFO_FIELDS  # a dismissed group takes no more changes
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: Group, form, change: bool) -> None:
+        """The member cap is written as is; name, description and avatar go through the service,
+        so the members are told, with the staff member as the operator, as after
+        ``PUT /group/update/info``."""
+        if "max_member_count" in form.changed_data:
+            obj.save(update_fields=["max_member_count", "updated_at"])
+        info = {
+            field: getattr(obj, field) for field in GROUP_INFO_FIELDS if field in form.changed_data
+        }
+        if info:
+            services.group_update_info_by_staff(staff_user=request.user, group_id=obj.pk, info=info)
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a group needs an owner membership: created through the API
 
@@ -69,15 +92,73 @@ class GroupAdmin(admin.ModelAdmin):
         self.message_user(request, text % {"count": dismissed}, messages.SUCCESS)
 
 
+class GroupMemberForm(forms.ModelForm):
+    mute_for = forms.IntegerField(
+        label=_("Mute for (seconds)"),
+        required=False,
+        min_value=0,
+        max_value=MAX_MUTE_SECONDS,
+        help_text=_("From now; 0 unmutes, empty leaves the mute as it is. The member is told."),
+    )
+
+    class Meta:
+        model = GroupMember
+        fields = ("nickname",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and self.instance.group.is_dismissed:
+            del self.fields["mute_for"]  # a dismissed group takes no more changes
+
+
 @admin.register(GroupMember)
 class GroupMemberAdmin(admin.ModelAdmin):
+    form = GroupMemberForm
     list_display = ("id", "group", "user", "role", "nickname", "muted_until", "joined_at")
     list_filter = ("role", "joined_at")
     search_fields = ("group__name", "user__username", "user__nickname", "nickname")
     list_select_related = ("group", "user")
     ordering = ("-id",)
-    readonly_fields = ("group", "user", "role", "joined_at", "updated_at", "applications_seen_seq")
-    fields = ("group", "user", "role", "nickname", "muted_until", "joined_at", "updated_at")
+    readonly_fields = (
+        "group",
+        "user",
+        "role",
+        "muted_until",
+        "joined_at",
+        "updated_at",
+        "applications_seen_seq",
+    )
+    fields = (
+        "group",
+        "user",
+        "role",
+        "nickname",
+        "muted_until",
+        "mute_for",
+        "joined_at",
+        "updated_at",
+    )
+
+    def get_fields(self, request: HttpRequest, obj: GroupMember | None = None) -> list:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.group.is_dismissed:
+            fields.remove("mute_for")  # not on the form either (GroupMemberForm)
+        return fields
+
+    def save_model(self, request: HttpRequest, obj: GroupMember, form, change: bool) -> None:
+        """The in-group nickname is written as is (nothing else follows from it); a mute goes
+        through the service, so the member is told and pushed to, as after
+        ``POST /group/mute/member``."""
+        if "nickname" in form.changed_data:
+            obj.save(update_fields=["nickname", "updated_at"])
+        duration = form.cleaned_data.get("mute_for")
+        if duration is not None:
+            services.group_member_mute_by_staff(
+                staff_user=request.user,
+                group_id=obj.group_id,
+                target_user_id=obj.user_id,
+                duration=duration,
+            )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
