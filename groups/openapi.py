@@ -1,12 +1,30 @@
-"""Schema-only serializers: the shapes of ``data`` that the views build as plain dicts.
-
-They document responses in the OpenAPI schema (``/api/schema``); nothing serializes with them.
+"""Groups in the OpenAPI schema (``/api/schema``): the extension of ``MutedUntilField``
+(``groups/apps.py`` imports this module, so drf-spectacular knows it before a schema is built)
+and schema-only serializers, the shapes of ``data`` that the views build as plain dicts;
+nothing serializes with them.
 """
 
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
 from groups.serializers import GroupMemberSerializer, GroupSerializer
 from imserver.api.schema import listing
+
+
+class MutedUntilFieldExtension(OpenApiSerializerFieldExtension):
+    """``groups.serializers.MutedUntilField``: unix seconds, or null when not muted."""
+
+    target_class = "groups.serializers.MutedUntilField"
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        return {
+            "type": "integer",
+            "nullable": True,
+            "description": "unix seconds, null if not muted",
+        }
 
 
 class GroupCreatedSerializer(serializers.Serializer):

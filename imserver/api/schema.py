@@ -10,17 +10,10 @@ the errors any operation can answer (400 when it takes input, 401 when it needs 
 
 from typing import Any
 
-from drf_spectacular.extensions import (
-    OpenApiAuthenticationExtension,
-    OpenApiSerializerFieldExtension,
-)
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import (
-    ResolvedComponent,
-    build_bearer_security_scheme_object,
-    is_list_serializer,
-)
+from drf_spectacular.plumbing import ResolvedComponent, is_list_serializer
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -120,29 +113,6 @@ class UnixTimestampFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
         return {"type": "integer", "format": "int64", "description": "unix seconds"}
-
-
-class MutedUntilFieldExtension(OpenApiSerializerFieldExtension):
-    """``groups.serializers.MutedUntilField``: unix seconds, or null when not muted."""
-
-    target_class = "groups.serializers.MutedUntilField"
-
-    def map_serializer_field(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
-        return {
-            "type": "integer",
-            "nullable": True,
-            "description": "unix seconds, null if not muted",
-        }
-
-
-class BearerTokenExtension(OpenApiAuthenticationExtension):
-    """The JWT access token of ``/login`` in ``Authorization: Bearer <token>``."""
-
-    target_class = "accounts.authentication.TokenVersionJWTAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
-        return build_bearer_security_scheme_object("Authorization", "Bearer", "JWT")
 
 
 class ConfirmationSerializer(serializers.Serializer):
@@ -275,21 +245,16 @@ class EnvelopeAutoSchema(AutoSchema):
         return f"{camel}Envelope"
 
 
-# Tags group the operations as API.md's sections do.
-_TAG_BY_FIRST_SEGMENT = {
-    "register": "auth",
-    "login": "auth",
-    "refresh_token": "auth",
-    "logout": "auth",
-    "user": "user",
-    "search": "search",
-    "friend": "friend",
-    "group": "group",
-    "notification": "notification",
-    "file": "file",
-    "chat": "chat",
-    "healthz": "operations",
-}
+# Tags group the operations as API.md's sections do: by the path's first segment, unless an app
+# tagged that segment otherwise (``tag_paths``).
+_tag_by_first_segment: dict[str, str] = {"healthz": "operations"}
+
+
+def tag_paths(tag: str, *first_segments: str) -> None:
+    """Operations whose path starts with one of ``first_segments`` are tagged ``tag``; an app
+    calls it from its ``openapi`` module (``/login`` under "auth")."""
+    for segment in first_segments:
+        _tag_by_first_segment[segment] = tag
 
 
 def postprocess_schema(
@@ -299,7 +264,7 @@ def postprocess_schema(
     for path, operations in result.get("paths", {}).items():
         first = path.strip("/").split("/", 1)[0]
         for operation in operations.values():
-            operation["tags"] = [_TAG_BY_FIRST_SEGMENT.get(first, first)]
+            operation["tags"] = [_tag_by_first_segment.get(first, first)]
     for scheme in result.get("components", {}).get("securitySchemes", {}).values():
         scheme["description"] = "The access_token of POST /login: `Authorization: Bearer <token>`"
     _nullable_refs_as_any_of(result)
