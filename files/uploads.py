@@ -21,6 +21,7 @@ from rest_framework.parsers import DataAndFiles, MultiPartParser
 
 from files.sniff import HEAD_BYTES, TextDetector
 from imserver.api.errors import AppError, ErrorCode, invalid_parameter_message
+from imserver.api.request_limits import register_body_limit
 
 UPLOAD_FIELD = "file"
 # Room for the multipart boundaries and part headers around the file itself.
@@ -36,6 +37,19 @@ def upload_too_large(limit: int) -> AppError:
     return AppError(
         ErrorCode.BAD_REQUEST, invalid_parameter_message(reason, UPLOAD_FIELD), http_status=413
     )
+
+
+# files/urls.py; a test holds it.
+UPLOAD_PATH = "/file/upload"
+# The upload's body may be larger than IM_MAX_BODY_BYTES: checked at the request's entry, before
+# a byte of it is read.
+register_body_limit(
+    "POST",
+    UPLOAD_PATH,
+    "multipart/form-data",
+    max_bytes=lambda: settings.IM_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES,
+    too_large=lambda: upload_too_large(settings.IM_MAX_UPLOAD_BYTES),
+)
 
 
 class StreamedUpload(TemporaryUploadedFile):

@@ -568,7 +568,7 @@ def test_range_with_thousands_of_digits_is_416_or_honoured(
 def test_upload_path_of_the_limits_is_the_upload_view():
     from django.urls import resolve
 
-    from imserver.api.request_limits import UPLOAD_PATH
+    from files.uploads import UPLOAD_PATH
 
     match = resolve(UPLOAD_PATH)
     assert match.func.cls.__name__ == "FileViewSet" and match.func.actions == {"post": "upload"}

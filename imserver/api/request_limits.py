@@ -1,12 +1,12 @@
 """Hostile requests are refused at the entry, before any view, parser or authentication runs
 (CONTRACT 12), so no endpoint has to defend itself against them:
 
-- a body larger than the endpoint accepts: HTTP 413, 40000. ``POST /file/upload`` with a
-  multipart body may carry ``IM_MAX_UPLOAD_BYTES`` plus the multipart overhead; every other
-  request ``IM_MAX_BODY_BYTES`` (1 MiB, that size itself accepted). The declared
-  ``Content-Length`` decides before a byte of the body is read; a body without one is counted
-  as it arrives and refused once over (daphne: ``overrides/daphne_streaming.py``; any ASGI server:
-  ``imserver/overrides/http_handler.py``). Both also call :func:`max_body_bytes`.
+- a body larger than the endpoint accepts: HTTP 413, 40000. A request may carry
+  ``IM_MAX_BODY_BYTES`` (that size itself accepted), unless an app registered a larger limit
+  for its route (:func:`register_body_limit`: files for ``POST /file/upload`` with a multipart
+  body). The declared ``Content-Length`` decides before a byte of the body is read; a body
+  without one is counted as it arrives and refused once over (the server overrides, which ask
+  :func:`max_body_bytes` and answer with :func:`body_too_large`).
 - more query parameters or form fields than ``DATA_UPLOAD_MAX_NUMBER_FIELDS``, or a query
   string that does not decode as UTF-8: 40000;
 - a JSON body that is not valid UTF-8, not an object, nested deeper than ``MAX_JSON_DEPTH`` or
@@ -21,6 +21,7 @@ parsed by a view) is shaped by the one exception handler (``imserver/api/excepti
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from django.conf import settings
@@ -47,11 +48,8 @@ from imserver.api.request_id import REQUEST_ID_HEADER, request_id_bound, request
 
 access_logger = logging.getLogger("imserver.access")
 
-# The one endpoint whose body may exceed IM_MAX_BODY_BYTES (files/urls.py; a test holds it).
-UPLOAD_PATH = "/file/upload"
 JSON_MEDIA_TYPE = "application/json"
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
-MULTIPART_MEDIA_TYPE = "multipart/form-data"
 
 
 def media_type(content_type: str) -> str:
@@ -59,21 +57,43 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def is_upload(method: str, path: str, content_type: str) -> bool:
-    return (
-        method.upper() == "POST"
-        and path == UPLOAD_PATH
-        and media_type(content_type) == MULTIPART_MEDIA_TYPE
-    )
+@dataclass(frozen=True)
+class RouteBodyLimit:
+    max_bytes: Callable[[], int]
+    too_large: Callable[[], AppError]
+
+
+_route_limits: dict[tuple[str, str, str], RouteBodyLimit] = {}
+
+
+def register_body_limit(
+    method: str,
+    path: str,
+    media_type: str,
+    *,
+    max_bytes: Callable[[], int],
+    too_large: Callable[[], AppError],
+) -> None:
+    """Requests ``method path`` with a body of ``media_type`` may carry ``max_bytes()`` instead
+    of ``IM_MAX_BODY_BYTES``; a larger one is answered with ``too_large()``. Both are called per
+    request, so they may read settings."""
+    _route_limits[(method.upper(), path, media_type.lower())] = RouteBodyLimit(max_bytes, too_large)
+
+
+def _route_limit(method: str, path: str, content_type: str) -> RouteBodyLimit | None:
+    return _route_limits.get((method.upper(), path, media_type(content_type)))
 
 
 def max_body_bytes(method: str, path: str, content_type: str) -> int:
     """The largest body a request may carry (``path`` without the query string)."""
-    if is_upload(method, path, content_type):
-        from files.uploads import MULTIPART_OVERHEAD_BYTES
+    route = _route_limit(method, path, content_type)
+    return route.max_bytes() if route is not None else settings.IM_MAX_BODY_BYTES
 
-        return settings.IM_MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
-    return settings.IM_MAX_BODY_BYTES
+
+def body_too_large(method: str, path: str, content_type: str) -> AppError:
+    """The 413 of a body over :func:`max_body_bytes`."""
+    route = _route_limit(method, path, content_type)
+    return route.too_large() if route is not None else body_limit_error(settings.IM_MAX_BODY_BYTES)
 
 
 def target_path(target: bytes | str) -> str:
@@ -81,15 +101,6 @@ def target_path(target: bytes | str) -> str:
     if isinstance(target, bytes):
         target = target.decode("latin-1")
     return unquote_to_bytes(urlsplit(target).path).decode("utf-8", "replace")
-
-
-def body_too_large(method: str, path: str, content_type: str) -> AppError:
-    """The 413 of a body over :func:`max_body_bytes`; an upload's names the file's own limit."""
-    if is_upload(method, path, content_type):
-        from files.uploads import upload_too_large
-
-        return upload_too_large(settings.IM_MAX_UPLOAD_BYTES)
-    return body_limit_error(settings.IM_MAX_BODY_BYTES)
 
 
 def body_limit_error(limit: int) -> AppError:
@@ -174,7 +185,7 @@ def request_refusal(request: HttpRequest) -> AppError | None:
     if kind not in (JSON_MEDIA_TYPE, FORM_MEDIA_TYPE) or not declared_length(meta):
         return None
     try:
-        raw = request.body  # within IM_MAX_BODY_BYTES: neither is an upload
+        raw = request.body  # within its limit
     except RequestDataTooBig:
         return body_limit_error(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if kind == FORM_MEDIA_TYPE:
