@@ -151,6 +151,18 @@ def conversation_locked(conversation_id: int) -> Iterator[None]:
         thread.join(10)
 
 
+def _send_to_group(sender_id: int, group_id: int, content: str, cmid: str | None) -> Message:
+    """A text message sent through the service, by a freshly read sender (one per thread)."""
+    return services.message_send(
+        sender=User.objects.get(pk=sender_id),
+        chat_type=ChatType.GROUP,
+        target_id=group_id,
+        type=0,
+        content=content,
+        client_msg_id=cmid,
+    )
+
+
 def _send_concurrently(
     actor, make_group, batches: ObservedGroupCommit, contents: list[tuple[int, str, str | None]]
 ):
@@ -162,14 +174,7 @@ def _send_concurrently(
     conversation_id = Conversation.objects.get(group_id=group_id).pk
 
     def send(index: int, content: str, cmid: str | None) -> Message:
-        return services.message_send(
-            sender=User.objects.get(pk=members[index].id),
-            chat_type=ChatType.GROUP,
-            target_id=group_id,
-            type=0,
-            content=content,
-            client_msg_id=cmid,
-        )
+        return _send_to_group(members[index].id, group_id, content, cmid)
 
     with conversation_locked(conversation_id):
         started = [start_thread(lambda: send(*contents[0]))]  # leads a batch of one, which waits
@@ -230,14 +235,7 @@ def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(
     conversation_id = Conversation.objects.get(group_id=group_id).pk
 
     def send(sender, content: str, cmid: str | None = None) -> Message:
-        return services.message_send(
-            sender=User.objects.get(pk=sender.id),
-            chat_type=ChatType.GROUP,
-            target_id=group_id,
-            type=0,
-            content=content,
-            client_msg_id=cmid,
-        )
+        return _send_to_group(sender.id, group_id, content, cmid)
 
     with conversation_locked(conversation_id):
         leader = start_thread(lambda: send(members[1], "leads"))
