@@ -8,8 +8,8 @@ from django.db import connection
 
 from groups import services
 from groups.models import Group, GroupApplication, GroupMember
-from imserver.api.errors import AppError
 from groups.selectors import group_applications_unread_count
+from imserver.api.errors import AppError
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.requires_postgres]
 
