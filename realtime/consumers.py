@@ -8,8 +8,9 @@ Close codes: 4001 missing, invalid, expired or revoked token (also when the toke
 connected, or the user is banned, deactivated, changes the password or logs out everywhere);
 4008 silent for longer than ``IM_WS_IDLE_TIMEOUT_S``; 4029 more than
 ``IM_WS_MAX_CONNECTIONS_PER_USER`` sockets of one user; 1011 the channel layer failed while
-connecting. 1009 (frame too big) and 4009 (slow consumer) are sent by the protocol layer
-(``imserver.overrides.daphne_limits``).
+connecting; 1009 a frame over ``IM_WS_MAX_FRAME_BYTES``. The server override
+``imserver.overrides.daphne_limits`` holds the frame limit in the protocol layer and adds 4009
+(slow consumer); without it, this consumer checks the frame size itself.
 
 No client input raises out of this consumer, and whatever ends a socket (a close either way, an
 exception, a cancelled task) runs ``_leave``: out of the registry, the push group and presence,
@@ -71,7 +72,8 @@ def language_from_scope(scope: dict[str, Any]) -> str:
 
 
 def _frame_too_big(raw: str | bytes) -> bool:
-    """For servers whose protocol layer does not hold the limit itself (daphne does)."""
+    """For a protocol layer that does not hold the limit itself (daphne without the
+    ``daphne_limits`` override)."""
     limit = settings.IM_WS_MAX_FRAME_BYTES
     if isinstance(raw, str):
         return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)

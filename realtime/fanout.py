@@ -40,8 +40,8 @@ class LocalSockets:
             if self.listener is None:
                 layer = get_channel_layer()
                 # The default prefix: channels-redis's list layer reads all of a process's
-                # channels with one pop on one key, and a channel of another prefix would wait
-                # behind it (pushes to the sockets were held back up to 5 s).
+                # channels with one blocking pop on one key, and a channel of another prefix
+                # would wait out that pop's timeout.
                 channel = await layer.new_channel()
                 await layer.group_add(FANOUT_GROUP, channel)
                 self.listener = asyncio.create_task(self._listen(layer, channel))

@@ -68,10 +68,6 @@ class MemoryPresence:
         with self._lock:
             return {user_id for user_id in user_ids if self._live(user_id, now)}
 
-    def clear(self) -> None:
-        with self._lock:
-            self._connections.clear()
-
 
 class RedisPresence:
     def __init__(self, url: str) -> None:
@@ -122,12 +118,13 @@ class RedisPresence:
 
 
 @cache
-def _store_for(redis_url: str) -> MemoryPresence | RedisPresence:
+def store_for(redis_url: str) -> MemoryPresence | RedisPresence:
+    """One store per process for each ``REDIS_URL`` ("": in memory)."""
     return RedisPresence(redis_url) if redis_url else MemoryPresence()
 
 
 def presence_store() -> MemoryPresence | RedisPresence:
-    return _store_for(settings.REDIS_URL)
+    return store_for(settings.REDIS_URL)
 
 
 def online_user_ids(user_ids: Iterable[int]) -> set[int]:
@@ -135,7 +132,3 @@ def online_user_ids(user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return presence_store().online_user_ids(ids)
-
-
-def online_status(user_id: int) -> int:
-    return ONLINE if online_user_ids([user_id]) else OFFLINE

@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
 from imserver.asgi import application
-from realtime.presence import presence_store
+from tests.support.presence import forget_presence
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -31,9 +31,7 @@ def sockets():
         return communicator
 
     yield open_for
-    store = presence_store()
-    if hasattr(store, "clear"):
-        store.clear()
+    forget_presence()
 
 
 async def closed_with(communicator: WebsocketCommunicator, timeout: float = 2) -> int:

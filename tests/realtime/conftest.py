@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
 from imserver.asgi import application
-from realtime.presence import presence_store
+from tests.support.presence import forget_presence
 
 
 class Socket:
@@ -82,10 +82,4 @@ def open_socket() -> Callable[..., Any]:
         return connected, Socket(communicator)
 
     yield connect
-    presence_store_reset()
-
-
-def presence_store_reset() -> None:
-    store = presence_store()
-    if hasattr(store, "clear"):
-        store.clear()
+    forget_presence()
