@@ -7,7 +7,11 @@ class ChatConfig(AppConfig):
 
     def ready(self) -> None:
         from chat import frames
+        from chat.services import conversation_members_joined
+        from groups.signals import members_joined
         from realtime.frames import register_frame
+
+        members_joined.connect(conversation_members_joined, dispatch_uid="chat.members_joined")
 
         register_frame("message", frames.on_message)
         register_frame("read", frames.on_read)
