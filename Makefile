@@ -17,12 +17,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 migrate: $(VENV)/.installed
 	DEBUG=$${DEBUG-1} $(BIN)/python manage.py migrate --noinput
 
-## Serve HTTP (and WebSocket) on $(HOST):$(PORT) with daphne; DEBUG=1 unless set. No absolute
-## socket lifetime (daphne's default is 24 h): tokens and the idle timeout bound sockets.
+## Serve HTTP (and WebSocket) on $(HOST):$(PORT) through the server entry point (imserver/serve.py:
+## daphne with the server overrides); DEBUG=1 unless set. No absolute socket lifetime (daphne's
+## default is 24 h): tokens and the idle timeout bound sockets.
 ## Without SECRET_KEY, tokens are signed with a random key made on first run in .dev-secret
 ## (git-ignored; imserver/settings.py). For this machine only: keep HOST on loopback.
 run: migrate
-	DEBUG=$${DEBUG-1} $(BIN)/daphne --websocket_timeout -1 -b $(HOST) -p $(PORT) imserver.asgi:application
+	DEBUG=$${DEBUG-1} $(BIN)/python -m imserver.serve --workers 1 --host $(HOST) --port $(PORT)
 
 ## Demo users, friendships, a group, messages and a file (manage.py seed_demo; idempotent).
 seed: migrate

@@ -1,15 +1,24 @@
-"""Run N daphne processes on one port (the kernel spreads connections with SO_REUSEPORT).
+"""The server entry point: N daphne worker processes on one port, with the server overrides.
 
     python -m imserver.serve --workers 2 --host 127.0.0.1 --port 8080
 
-Each worker gets its own listening socket bound with ``SO_REUSEPORT`` and passed to daphne as
-``--fd``, so no proxy is needed on one machine. Every worker is a full server (HTTP and ``/ws``);
-with ``REDIS_URL`` set they form one cluster (pushes, presence and limits are shared). Without
-``REDIS_URL`` use one worker: the in-memory channel layer does not cross processes.
-SIGTERM/SIGINT stop every worker; when one worker dies the others are stopped too.
+Each worker (``python -m imserver.serve --fd N``, started by this process) sets up Django,
+installs the server overrides (``imserver.overrides.install``), tunes the process (GIL switch
+interval, garbage collector) and runs daphne in-process with ``DAPHNE_DEFAULTS`` on the
+listening socket it inherited. ``daphne imserver.asgi:application`` run directly gets none of
+that: stock behaviour of every library.
+
+Each worker gets its own listening socket, bound with ``SO_REUSEPORT`` when there are several,
+so the kernel spreads connections and no proxy is needed on one machine. Every worker is a full
+server (HTTP and ``/ws``); with ``REDIS_URL`` set they form one cluster (pushes, presence and
+limits are shared). Without ``REDIS_URL`` use one worker: the in-memory channel layer does not
+cross processes. SIGTERM/SIGINT stop every worker; when one worker dies the others are stopped
+too.
 """
 
 import argparse
+import gc
+import logging
 import os
 import signal
 import socket
@@ -21,43 +30,79 @@ import time
 # client's ``auth`` frames, and closes when idle (docs/realtime.md). Daphne's own default closes
 # every socket after 24 hours. Extra arguments after ``--`` come later and win.
 DAPHNE_DEFAULTS = ["--websocket_timeout", "-1"]
+APPLICATION = "imserver.asgi:application"
+
+logger = logging.getLogger("imserver.serve")
 
 
-def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+def listening_socket(host: str, port: int, backlog: int, *, shared: bool) -> socket.socket:
+    """``shared``: other workers bind the same port (``SO_REUSEPORT``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(backlog)
     sock.set_inheritable(True)
     return sock
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--backlog", type=int, default=4096)
-    parser.add_argument("--application", default="imserver.asgi:application")
-    parser.add_argument("daphne_args", nargs="*", help="extra daphne arguments (after --)")
-    args = parser.parse_args(argv)
+def tune_process() -> None:
+    """After start-up: the GIL switch interval and the garbage collector's thresholds."""
+    from django.conf import settings
 
-    sockets = [
-        listening_socket(args.host, args.port, args.backlog) for _ in range(max(1, args.workers))
-    ]
+    # The event loop (sockets, pushes) waits for the GIL behind the lane threads; Python's
+    # default 5 ms lets a busy lane hold pushes back (docs/benchmarks).
+    sys.setswitchinterval(settings.IM_GIL_SWITCH_MS / 1000)
+    if settings.IM_GC_GEN0_THRESHOLD:
+        # Everything loaded so far (Django, models, the application) lives as long as the
+        # process: no collection needs to scan it again. Young collections run less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(settings.IM_GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
+    logger.info(
+        "process tuned: GIL switch interval %g ms, gc threshold %d, %d objects frozen",
+        sys.getswitchinterval() * 1000,
+        gc.get_threshold()[0],
+        gc.get_freeze_count(),
+    )
+
+
+def run_worker(fd: int, application: str, daphne_args: list[str]) -> int:
+    """Serve on the listening socket ``fd`` in this process until SIGTERM/SIGINT."""
+    # Installs Twisted's asyncio reactor: before anything imports twisted.internet.reactor.
+    import daphne.server  # noqa: F401
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
+    django.setup(set_prefix=False)
+    from daphne.cli import CommandLineInterface
+
+    from imserver import overrides
+
+    overrides.install()
+    __import__(application.partition(":")[0])  # the application reads which are active
+    tune_process()
+    CommandLineInterface().run(["--fd", str(fd), *DAPHNE_DEFAULTS, *daphne_args, application])
+    overrides.log_report()
+    return 0
+
+
+def supervise(sockets: list[socket.socket], application: str, daphne_args: list[str]) -> int:
+    """One worker process per socket; returns when stopped (0) or when a worker died (1)."""
     workers = [
         subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "imserver.serve",
                 "--fd",
                 str(sock.fileno()),
-                *DAPHNE_DEFAULTS,
-                *args.daphne_args,
-                args.application,
+                "--application",
+                application,
+                "--",
+                *daphne_args,
             ],
             pass_fds=(sock.fileno(),),
         )
@@ -87,6 +132,26 @@ def main(argv: list[str] | None = None) -> int:
             worker.kill()
             worker.wait(timeout=5)
     return 0 if stopping else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--backlog", type=int, default=4096)
+    parser.add_argument("--application", default=APPLICATION)
+    parser.add_argument("--fd", type=int, help="be one worker, on this inherited listening socket")
+    parser.add_argument("daphne_args", nargs="*", help="extra daphne arguments (after --)")
+    args = parser.parse_args(argv)
+
+    if args.fd is not None:
+        return run_worker(args.fd, args.application, args.daphne_args)
+    count = max(1, args.workers)
+    sockets = [
+        listening_socket(args.host, args.port, args.backlog, shared=count > 1) for _ in range(count)
+    ]
+    return supervise(sockets, args.application, args.daphne_args)
 
 
 if __name__ == "__main__":

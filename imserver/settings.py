@@ -337,7 +337,7 @@ IM_REQUIRE_FRIENDSHIP = env.bool("IM_REQUIRE_FRIENDSHIP", default=True)
 # persistent database connection (imserver/overrides/lanes.py).
 IM_SYNC_THREADS = env.int("IM_SYNC_THREADS", default=8)
 # How often a server process's threads hand the GIL over (Python's default is 5 ms): shorter
-# lets the event loop deliver pushes while the lanes are busy (imserver/asgi.py).
+# lets the event loop deliver pushes while the lanes are busy (imserver/serve.py).
 IM_GIL_SWITCH_MS = env.float("IM_GIL_SWITCH_MS", default=0.5)
 # A server process freezes what it loaded at start-up out of the garbage collector's scans and
 # runs young collections every this many allocations (Python's default is 700); 0 leaves the

@@ -105,29 +105,3 @@ def test_the_redis_channel_layer_is_chosen_with_im_channel_layer(choice, backend
     else:
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == backend
-
-
-def test_server_processes_hand_the_gil_over_often():
-    """imserver.asgi shortens the switch interval so pushes are not starved by busy lanes."""
-    from django.conf import settings
-
-    import imserver.asgi  # noqa: F401  (sets it on import)
-
-    assert sys.getswitchinterval() == pytest.approx(settings.IM_GIL_SWITCH_MS / 1000)
-    assert settings.IM_GIL_SWITCH_MS < 5
-
-
-def test_server_processes_freeze_start_up_objects_and_collect_young_ones_less_often():
-    result = settings_probe(
-        {"DEBUG": "1", "IM_GC_GEN0_THRESHOLD": "12345"},
-        "__import__('imserver.asgi') and __import__('gc').get_threshold()[0], "
-        "__import__('gc').get_freeze_count() > 10000",
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "12345 True"
-    result = settings_probe(
-        {"DEBUG": "1", "IM_GC_GEN0_THRESHOLD": "0"},
-        "__import__('imserver.asgi') and __import__('gc').get_threshold()[0], "
-        "__import__('gc').get_freeze_count()",
-    )
-    assert result.stdout.strip() == "700 0", result.stderr

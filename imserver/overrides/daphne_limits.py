@@ -12,20 +12,21 @@ daphne's protocol (Autobahn on Twisted):
   is closed with 4009: Autobahn sends the close frame (behind what is buffered) and drops the
   connection when no answer comes within its close handshake timeout, so one stuck client can
   hold at most that much of the server's memory.
-
-Written against the versions in ``WRITTEN_FOR`` (requirements.txt pins them); ``install``
-refuses others, since both hooks use attributes that are not public API.
 """
 
 import logging
-from importlib.metadata import version
 from typing import Any
+
+from django.conf import settings
+
+from imserver.overrides.gate import Calls, Override
 
 logger = logging.getLogger("imserver.realtime")
 
 CLOSE_SLOW_CONSUMER = 4009
 
-WRITTEN_FOR = {"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0"}
+_ON_CONNECT_CALLS = Calls()
+_HANDLE_REPLY_CALLS = Calls()
 
 
 def unsent_bytes(transport: Any) -> int:
@@ -34,29 +35,16 @@ def unsent_bytes(transport: Any) -> int:
     return buffered + getattr(transport, "_tempDataLen", 0)
 
 
-def check_versions() -> None:
-    found = {name: version(name) for name in WRITTEN_FOR}
-    if found != WRITTEN_FOR:
-        raise RuntimeError(
-            f"imserver.overrides.daphne_limits was written for {WRITTEN_FOR}, found {found}: "
-            "check the hooks against the new versions and update WRITTEN_FOR"
-        )
-
-
-_installed = False
-
-
-def install(*, max_frame_bytes: int, max_buffered_bytes: int) -> None:
-    global _installed
-    if _installed:
-        return
-    check_versions()
+def _patch() -> None:
     from daphne.ws_protocol import WebSocketProtocol
 
+    max_frame_bytes = settings.IM_WS_MAX_FRAME_BYTES
+    max_buffered_bytes = settings.IM_WS_MAX_BUFFERED_BYTES
     original_on_connect = WebSocketProtocol.onConnect
     original_handle_reply = WebSocketProtocol.handle_reply
 
     def on_connect(self: Any, request: Any) -> Any:
+        _ON_CONNECT_CALLS.count += 1
         # Read by Autobahn for every incoming frame from here on; the handshake comes first.
         self.maxFramePayloadSize = max_frame_bytes
         self.maxMessagePayloadSize = max_frame_bytes
@@ -66,6 +54,7 @@ def install(*, max_frame_bytes: int, max_buffered_bytes: int) -> None:
         return original_on_connect(self, request)
 
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
+        _HANDLE_REPLY_CALLS.count += 1
         original_handle_reply(self, message)
         if self.state == self.STATE_OPEN:
             unsent = unsent_bytes(self.transport)
@@ -78,4 +67,21 @@ def install(*, max_frame_bytes: int, max_buffered_bytes: int) -> None:
 
     WebSocketProtocol.onConnect = on_connect
     WebSocketProtocol.handle_reply = handle_reply
-    _installed = True
+
+
+OVERRIDE = Override(
+    "daphne_limits",
+    written_for={"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0"},
+    needs=(
+        "daphne.ws_protocol:WebSocketProtocol.onConnect",
+        "daphne.ws_protocol:WebSocketProtocol.handle_reply",
+        "daphne.ws_protocol:WebSocketProtocol.sendClose",
+        "twisted.internet.tcp:Connection.dataBuffer",
+        "twisted.internet.tcp:Connection.offset",
+    ),
+    patch=_patch,
+    hooks={
+        "WebSocketProtocol.onConnect": _ON_CONNECT_CALLS,
+        "WebSocketProtocol.handle_reply": _HANDLE_REPLY_CALLS,
+    },
+)

@@ -1,7 +1,5 @@
-"""Keep large request bodies out of memory under daphne (django/daphne#483).
-
-Measured with daphne 4.2.3 and Twisted 26.10 (see docs/files.md): a 200 MiB multipart upload took
-the server process several hundred MiB, for two reasons outside our code:
+"""Keep large request bodies out of memory, and streamed responses paced by the client, under
+daphne (django/daphne#483):
 
 1. Twisted's ``Request.requestReceived`` reads a whole ``multipart/form-data`` POST body into
    memory to fill ``request.args``, which daphne never uses. Turned off per request through
@@ -16,33 +14,31 @@ upload handler streams the file part to disk, so an upload costs a bounded amoun
 
 3. Responses: daphne writes every ``http.response.body`` message to the socket and returns at
    once, so a streamed download is buffered in memory as fast as storage can be read, however
-   slowly the client reads. A Twisted push producer registered on the request now makes the
+   slowly the client reads. A Twisted push producer registered on the request makes the
    application's ``send`` wait while the socket's buffer is full (real back-pressure).
-``IM_DAPHNE_STREAMING_BODY=0`` leaves daphne untouched by 1-3.
 
-4. Request body limits (``install_body_limit``, always installed: overrides/http_handler.py):
-   Twisted reads a whole body (a temporary file from 100 kB on) before daphne or Django see the
-   request. Here a ``Content-Length`` over the endpoint's limit
-   (imserver/api/request_limits.py) is answered with the 413 envelope as soon as the headers
-   are in, and a body without one once its bytes go over; nothing of it is stored, the
-   application never runs, and the connection closes after the answer.
+``IM_DAPHNE_STREAMING_BODY=0`` turns this override off (docs/files.md).
 """
 
 import asyncio
 import io
-import logging
 import os
 from functools import partial
 from typing import IO, Any
 
+from django.conf import settings
 from twisted.internet.interfaces import IPushProducer
 from zope.interface import implementer
 
-logger = logging.getLogger(__name__)
+from imserver.overrides.gate import Calls, Override
 
 # Bodies Twisted keeps in memory (under 100 kB) stay on daphne's own path.
 LAZY_BODY_MIN_BYTES = 100_000
 BODY_CHUNK_BYTES = 64 * 1024
+
+_CREATE_APPLICATION_CALLS = Calls()
+_HANDLE_REPLY_CALLS = Calls()
+_WEB_REQUEST_INIT_CALLS = Calls()
 
 
 class LazyBodyQueue(asyncio.Queue):
@@ -93,6 +89,7 @@ def _spooled_body(protocol: Any, scope: dict) -> IO[bytes] | None:
 
 def _create_application(self: Any, protocol: Any, scope: dict) -> Any:
     """daphne.server.Server.create_application, with a lazy queue for spooled HTTP bodies."""
+    _CREATE_APPLICATION_CALLS.count += 1
     body = _spooled_body(protocol, scope)
     if body is None:
         return _original_create_application(self, protocol, scope)
@@ -137,6 +134,7 @@ class _SendGate:
 
 async def _handle_reply(self: Any, protocol: Any, message: dict) -> None:
     """daphne.server.Server.handle_reply, waiting while a streamed body's client lags behind."""
+    _HANDLE_REPLY_CALLS.count += 1
     if message.get("type") != "http.response.body":  # every WebSocket frame: straight through
         await _original_handle_reply(self, protocol, message)
         return
@@ -161,113 +159,9 @@ async def _handle_reply(self: Any, protocol: Any, message: dict) -> None:
 
 
 def _web_request_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    _WEB_REQUEST_INIT_CALLS.count += 1
     _original_web_request_init(self, *args, **kwargs)
     self._parsePOSTFormSubmission = False
-
-
-# After a refusal, bytes the client already sent are read and dropped for at most this long
-# (the write side is closed at once): closing with unread input makes the kernel reset the
-# connection, and a client still sending would lose the answer with it.
-REFUSED_LINGER_S = 2.0
-
-
-def _header(request: Any, name: bytes) -> str:
-    values = request.requestHeaders.getRawHeaders(name) or [b""]
-    return values[0].decode("latin-1")
-
-
-def _body_limited_got_length(self: Any, length: int | None) -> None:
-    """Twisted's ``Request.gotLength``: refuse a declared length over the endpoint's limit."""
-    from imserver.api.request_limits import max_body_bytes, target_path
-
-    channel = self.channel
-    self._im_body_limit = max_body_bytes(
-        getattr(channel, "_command", b"").decode("latin-1"),
-        target_path(getattr(channel, "_path", b"")),
-        _header(self, b"content-type"),
-    )
-    self._im_body_received = 0
-    if length is not None and length > self._im_body_limit:
-        self.content = None
-        _refuse_body(self)
-        return
-    _original_got_length(self, length)
-
-
-def _body_limited_handle_content_chunk(self: Any, data: bytes) -> None:
-    if self.__dict__.get("_im_body_refused"):
-        return
-    limit = self.__dict__.get("_im_body_limit")
-    if limit is not None:
-        self._im_body_received += len(data)
-        if self._im_body_received > limit:
-            _refuse_body(self)
-            return
-    _original_handle_content_chunk(self, data)
-
-
-def _body_limited_request_received(self: Any, command: bytes, path: bytes, version: bytes) -> None:
-    if self.__dict__.get("_im_body_refused"):
-        return  # answered already: the application never sees this request
-    _original_request_received(self, command, path, version)
-
-
-def _refuse_body(request: Any) -> None:
-    """Answer 413 on the raw connection, drop the rest of the body, close."""
-    from imserver.api.request_limits import raw_refusal
-
-    request._im_body_refused = True
-    if request.content is not None:
-        request.content.close()  # a chunked body's first bytes: gone now
-    request.content = io.BytesIO()
-    channel = request.channel
-    if channel is None or channel.transport is None:
-        return
-    channel.persistent = False
-    # Twisted would answer "Expect: 100-continue" right after gotLength: not to a refusal.
-    channel._send100Continue = lambda: None
-    transport = channel.transport
-    transport.write(
-        raw_refusal(
-            method=getattr(channel, "_command", b"").decode("latin-1"),
-            target=getattr(channel, "_path", b""),
-            content_type=_header(request, b"content-type"),
-            accept_language=_header(request, b"accept-language"),
-            request_id=_header(request, b"x-request-id"),
-        )
-    )
-    channel.dataReceived = lambda data: None  # what follows on this connection is dropped
-    try:
-        transport.loseWriteConnection()
-    except (AttributeError, NotImplementedError):
-        channel.loseConnection()
-        return
-    from twisted.internet import reactor
-
-    reactor.callLater(REFUSED_LINGER_S, transport.loseConnection)
-
-
-_original_got_length: Any = None
-_original_handle_content_chunk: Any = None
-_original_request_received: Any = None
-
-
-def install_body_limit() -> bool:
-    """Patch daphne's requests once; False (daphne untouched) when daphne is not installed."""
-    global _original_got_length, _original_handle_content_chunk, _original_request_received
-    try:
-        from daphne.http_protocol import WebRequest
-    except ImportError:
-        return False
-    if _original_got_length is not None:
-        return True
-    _original_got_length = WebRequest.gotLength
-    _original_handle_content_chunk = WebRequest.handleContentChunk
-    _original_request_received = WebRequest.requestReceived
-    WebRequest.gotLength = _body_limited_got_length
-    WebRequest.handleContentChunk = _body_limited_handle_content_chunk
-    WebRequest.requestReceived = _body_limited_request_received
-    return True
 
 
 _original_create_application: Any = None
@@ -275,23 +169,37 @@ _original_handle_reply: Any = None
 _original_web_request_init: Any = None
 
 
-def install() -> bool:
-    """Patch daphne once; False (and daphne untouched) when its internals are not the known ones."""
+def _patch() -> None:
     global _original_create_application, _original_handle_reply, _original_web_request_init
-    try:
-        from daphne.http_protocol import WebRequest
-        from daphne.server import Server
-    except ImportError:
-        return False
-    if _original_create_application is not None:
-        return True
-    if not all(hasattr(Server, name) for name in ("create_application", "handle_reply")):
-        logger.warning("daphne internals changed; request bodies are not streamed")
-        return False
+    from daphne.http_protocol import WebRequest
+    from daphne.server import Server
+
     _original_create_application = Server.create_application
     _original_handle_reply = Server.handle_reply
     _original_web_request_init = WebRequest.__init__
     Server.create_application = _create_application
     Server.handle_reply = _handle_reply
     WebRequest.__init__ = _web_request_init
-    return True
+
+
+def _turned_off() -> str | None:
+    return None if settings.IM_DAPHNE_STREAMING_BODY else "IM_DAPHNE_STREAMING_BODY=0"
+
+
+OVERRIDE = Override(
+    "daphne_streaming",
+    written_for={"daphne": "4.2.3", "twisted": "26.10.0"},
+    needs=(
+        "daphne.server:Server.create_application",
+        "daphne.server:Server.handle_reply",
+        "daphne.http_protocol:WebRequest.__init__",
+        "daphne.http_protocol:WebRequest.registerProducer",
+    ),
+    patch=_patch,
+    turned_off=_turned_off,
+    hooks={
+        "Server.create_application": _CREATE_APPLICATION_CALLS,
+        "Server.handle_reply": _HANDLE_REPLY_CALLS,
+        "WebRequest.__init__": _WEB_REQUEST_INIT_CALLS,
+    },
+)

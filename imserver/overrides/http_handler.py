@@ -1,21 +1,22 @@
 """Django's ASGI handler with a request's synchronous work in one thread hand-off.
 
 Django's own ASGI handler keeps every async-capable middleware async and adapts around the
-sync-only ones (ours, WhiteNoise) and the sync views: each request went from the event loop to a
-thread, back to the loop for the inner middleware, and to a thread again for the view, and once
-more to a pool thread to log an error answer; around that, the ``request_started`` signal and
-the response's ``close()`` (``request_finished``) were two more hand-offs. Every hop is a thread
-hand-off and a GIL switch; under load they cost more CPU than the view itself
-(docs/benchmarks). Here the loop hands the request to a lane thread once
-(imserver/overrides/lanes.py): the signals, the middleware chain and the view all run there.
+sync-only ones (ours, WhiteNoise) and the sync views: a request goes from the event loop to a
+thread, back to the loop for the inner middleware, to a thread again for the view, and once more
+to a pool thread to log an error answer; around that, the ``request_started`` signal and the
+response's ``close()`` (``request_finished``) are two more hand-offs, each a GIL switch. Here
+the loop hands the request to its lane (imserver/overrides/lanes.py) once: the signals, the
+middleware chain and the view all run there. imserver/asgi.py uses this handler only while the
+override is active.
 
 Given up from Django's handler: cancelling the view when the client disconnects, which a
-synchronous view never noticed anyway.
+synchronous view never notices anyway.
 
 A body larger than the endpoint accepts (imserver/api/request_limits.py) is never read: with a
 ``Content-Length`` over the limit nothing is read, without one reading stops at the first chunk
 over it; either way the request goes on with an empty body and the limits middleware answers
-413. Under daphne the server itself refuses such bodies earlier (overrides/daphne_streaming.py).
+413. Under daphne the server itself refuses such bodies earlier
+(imserver/overrides/daphne_body_limit.py).
 """
 
 import io
@@ -31,7 +32,25 @@ from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 from imserver.api.request_limits import max_body_bytes
+from imserver.overrides.gate import Calls, Override
 from imserver.publish import deferred_pushes
+
+OVERRIDE = Override(
+    "http_handler",
+    written_for={"django": "5.2.19", "asgiref": "3.13.0"},
+    needs=(
+        "django.core.handlers.asgi:ASGIHandler.handle",
+        "django.core.handlers.asgi:ASGIHandler.load_middleware",
+        "django.core.handlers.asgi:ASGIHandler.create_request",
+        "django.core.handlers.asgi:ASGIHandler.send_response",
+        "django.core.handlers.asgi:ASGIHandler.chunk_size",
+        "django.core.handlers.asgi:ASGIHandler.get_response",
+    ),
+    # Django's ASGIHandler.__call__ and __init__ call these.
+    hooks={"ASGIHandler.handle": Calls(), "ASGIHandler.load_middleware": Calls()},
+)
+_HANDLE_CALLS = OVERRIDE.hooks["ASGIHandler.handle"]
+_LOAD_MIDDLEWARE_CALLS = OVERRIDE.hooks["ASGIHandler.load_middleware"]
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -55,18 +74,12 @@ def _declared_length(scope: dict[str, Any]) -> int:
 
 
 class OneHopASGIHandler(ASGIHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        # Bodies over the limit are refused by daphne before they are read, also with
-        # IM_DAPHNE_STREAMING_BODY=0: the limit is no streaming option.
-        from imserver.overrides import daphne_streaming
-
-        daphne_streaming.install_body_limit()
-
     def load_middleware(self, is_async: bool = False) -> None:
+        _LOAD_MIDDLEWARE_CALLS.count += 1
         super().load_middleware(is_async=False)  # a purely synchronous chain
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        _HANDLE_CALLS.count += 1
         limit = _body_limit(scope)
         try:
             if _declared_length(scope) > limit:

@@ -2,24 +2,28 @@
 
 Django's ASGI handler gives every HTTP request a fresh thread for its synchronous code (one
 ``ThreadSensitiveContext`` per request), and Django's database connections belong to a thread:
-every request opened a new database connection (about 10 ms with PostgreSQL on the benchmark
-machine) and persistent connections could not be reused. Channels' ``database_sync_to_async``
-goes the other way: every socket frame of the process ran on one single shared thread.
+every request would open a new database connection and persistent connections could not be
+reused. Channels' ``database_sync_to_async`` goes the other way: every socket frame of the
+process runs on one single shared thread.
 
-Here each HTTP request and each socket frame runs its synchronous code on one of
-``IM_SYNC_THREADS`` lanes (a single-thread executor each), the least busy one when it starts.
-A socket frame's call goes straight to the lane's executor: asgiref's ``SyncToAsync`` machinery
-(thread-sensitive contexts, context copied back) cost more CPU than the hand-off itself.
-Each lane keeps its own persistent database connection (``DB_CONN_MAX_AGE``), and at most that
-many requests and frames touch the database at the same time in a process. A transaction never
-spans two synchronous calls, so requests sharing a lane only wait for one another.
+With this override active, each HTTP request and each socket frame runs its synchronous code on
+one of ``IM_SYNC_THREADS`` lanes (a single-thread executor each), the least busy one when it
+starts: asgiref's thread-sensitive calls go to the executor of the request's
+``ThreadSensitiveContext``, and a socket frame's call goes straight to the lane's executor,
+without asgiref's ``SyncToAsync`` machinery. Each lane keeps its own persistent database
+connection (``DB_CONN_MAX_AGE``), and at most that many requests and frames touch the database
+at the same time in a process. A transaction never spans two synchronous calls, so requests
+sharing a lane only wait for one another.
+
+Inactive (no server entry point installed it), :func:`run_sync` is Channels'
+``database_sync_to_async`` and HTTP requests get Django's own threads (imserver/asgi.py).
 """
 
 import asyncio
 import contextvars
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -27,12 +31,37 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.db import close_old_connections
 
+from imserver.overrides.gate import Calls, Override
 from imserver.publish import deferred_pushes
+
+OVERRIDE = Override(
+    "lanes",
+    written_for={"asgiref": "3.13.0", "channels": "4.3.2"},
+    needs=("asgiref.sync:ThreadSensitiveContext", "channels.db:database_sync_to_async"),
+    # asgiref hands a thread-sensitive call to the executor of the request's context.
+    hooks={"ThreadSensitiveContext(executor)": Calls()},
+)
+_ASGIREF_CALLS = OVERRIDE.hooks["ThreadSensitiveContext(executor)"]
+
+
+class LaneExecutor(ThreadPoolExecutor):
+    """One thread; ``submit`` is what asgiref calls (run_in_executor), and is counted."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=f"im-lane-{index}")
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        _ASGIREF_CALLS.count += 1
+        return super().submit(fn, *args, **kwargs)
+
+    def run(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+        """Our own calls (:func:`run_sync`): not counted as asgiref's."""
+        return super().submit(fn, *args)
 
 
 class Lane:
     def __init__(self, index: int) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"im-lane-{index}")
+        self.executor = LaneExecutor(index)
         self.in_flight = 0
 
 
@@ -74,14 +103,20 @@ def _with_usable_connections(function: Callable[..., Any], args: tuple, kwargs: 
 
 
 async def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)`` on a lane, in a copy of the caller's context variables;
-    the pushes it commits go out from the event loop when it returns. (``async_to_sync`` inside
-    it would run on a loop of its own, not this one: nothing on this path needs it.)"""
+    """``function(*args, **kwargs)`` on a lane (Channels' ``database_sync_to_async`` when lanes
+    are not active), in a copy of the caller's context variables; the pushes it commits go out
+    from the event loop when it returns. (``async_to_sync`` inside it would run on a loop of
+    its own, not this one: nothing on this path needs it.)"""
+    if not OVERRIDE.active:
+        from channels.db import database_sync_to_async
+
+        async with deferred_pushes():
+            return await database_sync_to_async(function)(*args, **kwargs)
     with _least_busy_lane() as lane:
         async with deferred_pushes():
             call = contextvars.copy_context().run
-            return await asyncio.get_running_loop().run_in_executor(
-                lane.executor, call, _with_usable_connections, function, args, kwargs
+            return await asyncio.wrap_future(
+                lane.executor.run(call, _with_usable_connections, function, args, kwargs)
             )
 
 

@@ -1,7 +1,8 @@
 """A 200 MiB upload (and its download) through the real server keeps memory bounded.
 
-The server is daphne in its own process (tests/support/server.py); the body is generated and
-streamed with http.client, so neither side ever holds it. The server's peak RSS comes from
+The server is a worker of the server entry point in its own process (tests/support/server.py,
+with the daphne_streaming override); the body is generated and streamed with http.client, so
+neither side ever holds it. The server's peak RSS comes from
 /proc/<pid>/status: VmHWM, reset just before the transfer by writing 5 to clear_refs.
 docs/files.md records the numbers and what they were without imserver/overrides/daphne_streaming.py.
 """

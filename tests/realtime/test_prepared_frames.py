@@ -50,11 +50,3 @@ def test_the_same_text_object_reuses_its_frame_and_another_text_gets_its_own():
     assert prepared_frames._frame_of(equal_but_new) == again
     other = prepared_frames._frame_of("push two")
     assert parse(other).data == b"push two"
-
-
-def test_server_processes_send_text_frames_this_way():
-    from daphne.ws_protocol import WebSocketProtocol
-
-    import imserver.asgi  # noqa: F401  (installs it on import)
-
-    assert WebSocketProtocol.serverSend is prepared_frames._server_send

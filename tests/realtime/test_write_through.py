@@ -1,7 +1,8 @@
 """Twisted TCP connections send at once when nothing is buffered, and buffer the rest in order
-(imserver/overrides/write_through.py). A real socket pair; the reactor only records what the
+(imserver/overrides/write_through.py). A real socket pair and a connection class that uses the
+override's write (nothing is installed in this process); the reactor only records what the
 connection asks of it. (The 200 MiB download of tests/files/test_memory.py runs the same code in
-a real server, with back-pressure.)"""
+a real server, with back-pressure; tests/e2e/test_overrides.py checks Twisted calls it there.)"""
 
 import socket
 
@@ -30,18 +31,20 @@ class RecordingReactor:
         self.writers.remove(writer)
 
 
+class WriteThroughConnection(tcp.Connection):
+    write = write_through._write
+
+
 @pytest.fixture
-def connection():
-    original = tcp.Connection.write
-    write_through.install()
+def connection(monkeypatch):
+    monkeypatch.setattr(write_through, "_buffered_write", tcp.Connection.write)
     ours, theirs = socket.socketpair()
     ours.setblocking(False)
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     reactor = RecordingReactor()
-    conn = tcp.Connection(ours, None, reactor)
+    conn = WriteThroughConnection(ours, None, reactor)
     conn.connected = True
     yield conn, theirs, reactor
-    tcp.Connection.write = original
     ours.close()
     theirs.close()
 

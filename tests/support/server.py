@@ -1,4 +1,5 @@
-"""Start the real server (daphne, the ASGI app) as a separate process on a free loopback port."""
+"""Start the real server as a separate process on a free loopback port, through the server entry
+point (``python -m imserver.serve``: the server overrides installed, daphne in-process)."""
 
 import atexit
 import functools
@@ -15,7 +16,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from imserver.serve import APPLICATION, listening_socket
+
 ROOT = Path(__file__).resolve().parents[2]
+BACKLOG = 4096
 
 
 def free_port() -> int:
@@ -64,7 +68,7 @@ def sqlite_copy_of_migrated_template(path: Path) -> None:
 
 
 class ServerProcess:
-    """``python -m daphne`` with its own environment; ``env`` overrides (e.g. REDIS_URL)."""
+    """A server worker with its own environment; ``env`` overrides (e.g. REDIS_URL)."""
 
     def __init__(self, env: dict[str, str], *, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -103,27 +107,31 @@ class ServerProcess:
             capture_output=True,
         )
 
-    def start(self, *, timeout: float = 30) -> "ServerProcess":
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "--websocket_timeout",
-                "-1",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "imserver.asgi:application",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            # A file, not a pipe: nobody reads a pipe while the test runs, and a full one
-            # (64 KiB of access log) would block the server mid-request.
-            stderr=self.log,
-        )
+    def start(self, *, timeout: float = 30, stock: bool = False) -> "ServerProcess":
+        """One worker of the server entry point (``python -m imserver.serve --fd``) on a
+        listening socket made here, so ``process`` is the process that serves. ``stock``:
+        ``daphne imserver.asgi:application`` run directly instead (no server overrides, no
+        process tuning)."""
+        listener = None
+        if stock:
+            entry = ["daphne", "-b", "127.0.0.1", "-p", str(self.port), APPLICATION]
+        else:
+            listener = listening_socket("127.0.0.1", self.port, BACKLOG, shared=False)
+            entry = ["imserver.serve", "--fd", str(listener.fileno())]
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", *entry],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                # A file, not a pipe: nobody reads a pipe while the test runs, and a full one
+                # (64 KiB of access log) would block the server mid-request.
+                stderr=self.log,
+                pass_fds=(listener.fileno(),) if listener else (),
+            )
+        finally:
+            if listener is not None:
+                listener.close()  # the server holds its copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
