@@ -53,7 +53,7 @@ def tune_process() -> None:
     from django.conf import settings
 
     # The event loop (sockets, pushes) waits for the GIL behind the lane threads; Python's
-    # default 5 ms lets a busy lane hold pushes back (docs/benchmarks).
+    # default 5 ms lets a busy lane hold pushes back.
     sys.setswitchinterval(settings.IM_GIL_SWITCH_MS / 1000)
     if settings.IM_GC_GEN0_THRESHOLD:
         # Everything loaded so far (Django, models, the application) lives as long as the
