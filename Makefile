@@ -39,9 +39,11 @@ bench: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## Ruff, and the import contracts of .importlinter (the layers of docs/architecture.md).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
@@ -49,7 +51,7 @@ format: $(VENV)/.installed
 
 ## Refresh the zh-hans catalogues after adding messages (needs GNU gettext). Each app keeps its
 ## own catalogue in <app>/locale; imserver/ keeps the shared one.
-LOCALE_DIRS := imserver accounts social groups chat files notifications
+LOCALE_DIRS := imserver accounts social groups chat files
 messages: $(VENV)/.installed
 	for dir in $(LOCALE_DIRS); do \
 	  mkdir -p $$dir/locale && (cd $$dir && ../$(BIN)/django-admin makemessages -l zh_Hans) || exit 1; \
