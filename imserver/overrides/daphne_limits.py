@@ -21,7 +21,7 @@ from django.conf import settings
 
 from imserver.overrides.gate import Calls, Override
 
-logger = logging.getLogger("imserver.realtime")
+logger = logging.getLogger("imserver.overrides")
 
 CLOSE_SLOW_CONSUMER = 4009
 

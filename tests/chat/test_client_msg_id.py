@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat import selectors, store
+from chat import permissions, selectors, store
 from chat.frames import send_from_frame
 from chat.models import ChatType, Conversation, Message
 from imserver.api.errors import AppError
@@ -205,7 +205,7 @@ async def test_a_reused_id_over_ws_is_an_error_frame_and_no_ack(trio):
 
 # --- the store -----------------------------------------------------------------------------------
 def _batch_send(sender, chat_type: int, target_id: int, content: str) -> store.Send:
-    target = selectors.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
+    target = permissions.send_target(sender=sender, chat_type=chat_type, target_id=target_id)
     return pending_send(sender, target, content)
 
 
