@@ -9,28 +9,18 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import channel_layers
 from django.core.cache import cache
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tokens import token_pair_for_user
 from imserver.api.throttling import clear_memory_buckets
-from imserver.overrides.lanes import lanes
 from realtime.presence import presence_store
 from tests.support.pushes import PushRecorder
 
 TEST_PASSWORD = "secret123"
 _user_numbers = count(1)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _lane_connections_closed(django_db_setup: None) -> Iterator[None]:
-    """Lanes are long-lived threads, each with its own database connection: closed before the
-    test database is dropped (PostgreSQL refuses to drop a database that is in use)."""
-    yield
-    for lane in lanes():
-        lane.executor.submit(connections.close_all).result(timeout=10)
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,7 @@ def test_a_failing_channel_layer_is_logged_not_raised(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-async def test_pushes_committed_on_a_lane_go_out_when_it_returns_even_if_it_raises():
+async def test_pushes_committed_in_run_sync_go_out_when_it_returns_even_if_it_raises():
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(user_group_name(7), channel)
