@@ -55,6 +55,8 @@ def _patch() -> None:
 
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
         _HANDLE_REPLY_CALLS.count += 1
+        if message.get("type") == "websocket.send" and getattr(self, "closed_as_slow", False):
+            return  # pushes already on their way when it was closed: nothing reaches it now
         original_handle_reply(self, message)
         if self.state == self.STATE_OPEN:
             unsent = unsent_bytes(self.transport)
@@ -63,6 +65,7 @@ def _patch() -> None:
                     "socket closed as a slow consumer: %d bytes unsent (IM_WS_MAX_BUFFERED_BYTES)",
                     unsent,
                 )
+                self.closed_as_slow = True
                 self.sendClose(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
 
     WebSocketProtocol.onConnect = on_connect

@@ -440,6 +440,8 @@ def test_a_client_that_does_not_read_is_closed_at_the_buffer_bound(
 ) -> None:
     server = start_server(layer, IM_WS_MAX_BUFFERED_BYTES="262144")
     alice, bob = friends(server)
+    carol = User(server, "carol")  # the messages go to her (no socket): only Alice's devices
+    alice.befriend(carol)  # get them, and Bob's socket sees nothing but presence
 
     async def scenario() -> None:
         observer = await bob.socket()
@@ -449,7 +451,7 @@ def test_a_client_that_does_not_read_is_closed_at_the_buffer_bound(
             text = "慢" * 5000  # about 15 KB a frame
             for _ in range(600):  # the kernel takes up to about 4 MB first
                 alice.call(
-                    "POST", "/chat/send", {"to_user_id": bob.id, "chat_type": 0, "content": text}
+                    "POST", "/chat/send", {"to_user_id": carol.id, "chat_type": 0, "content": text}
                 )
                 if "slow consumer" in server.output():
                     break
