@@ -49,8 +49,7 @@ def _my_row(user_id: int, other_id: int) -> Friendship | None:
 
 
 def _push_request(friend_request: FriendRequest, *, to_user_id: int, event: str) -> None:
-    data = friend_request_data(friend_request)
-    publish_on_commit([to_user_id], event, dict(data))
+    publish_on_commit([to_user_id], event, friend_request_data(friend_request))
 
 
 # --- Friendship rows ------------------------------------------------------------------------

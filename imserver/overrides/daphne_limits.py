@@ -55,8 +55,11 @@ def _patch() -> None:
 
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
         _HANDLE_REPLY_CALLS.count += 1
-        if message.get("type") == "websocket.send" and getattr(self, "closed_as_slow", False):
-            return  # pushes already on their way when it was closed: nothing reaches it now
+        if message.get("type") == "websocket.send" and self.state in (
+            self.STATE_CLOSING,
+            self.STATE_CLOSED,
+        ):
+            return  # closing (a 4009 or the client's close): a push on its way reaches no one
         original_handle_reply(self, message)
         if self.state == self.STATE_OPEN:
             unsent = unsent_bytes(self.transport)
@@ -65,7 +68,6 @@ def _patch() -> None:
                     "socket closed as a slow consumer: %d bytes unsent (IM_WS_MAX_BUFFERED_BYTES)",
                     unsent,
                 )
-                self.closed_as_slow = True
                 self.sendClose(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
 
     WebSocketProtocol.onConnect = on_connect
@@ -79,6 +81,8 @@ OVERRIDE = Override(
         "daphne.ws_protocol:WebSocketProtocol.onConnect",
         "daphne.ws_protocol:WebSocketProtocol.handle_reply",
         "daphne.ws_protocol:WebSocketProtocol.sendClose",
+        "daphne.ws_protocol:WebSocketProtocol.STATE_CLOSING",
+        "daphne.ws_protocol:WebSocketProtocol.STATE_CLOSED",
         "twisted.internet.tcp:Connection.dataBuffer",
         "twisted.internet.tcp:Connection.offset",
     ),
