@@ -8,7 +8,7 @@ with that reader's ``ConversationMember`` positions.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 
 class ChatType(models.IntegerChoices):
@@ -105,6 +105,19 @@ class Message(models.Model):
     client_msg_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     recalled_at = models.DateTimeField(null=True, blank=True)
+    # CONTRACT 10. The quoted message of a reply, always of the same conversation.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Mentioned user ids in the order given; ``MessageMention`` holds the same as rows, one per
+    # user (and one without a user for ``mention_all``), which the mention counts read.
+    mentions = models.JSONField(default=list, db_default=Value([], models.JSONField()), blank=True)
+    mention_all = models.BooleanField(default=False, db_default=False)
+    forwarded = models.BooleanField(default=False, db_default=False)
+    # ``[{emoji, count, user_ids}]`` in the order each emoji was first used: written with the
+    # ``Reaction`` rows under this message's row lock, read as it is by every message object.
+    reactions = models.JSONField(default=list, db_default=Value([], models.JSONField()), blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -148,6 +161,8 @@ class ConversationMember(models.Model):
     clear_seq = models.PositiveBigIntegerField(default=0)
     hidden_until_seq = models.PositiveBigIntegerField(null=True, blank=True)
     is_pinned = models.BooleanField(default=False)
+    # Do not disturb (CONTRACT 10): changes no delivery, only which badge counts the unread.
+    is_muted = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,3 +193,67 @@ class MessageDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} hidden for user {self.user_id}"
+
+
+class MessageMention(models.Model):
+    """One mentioned user of one message, or (``user`` null) everyone: ``mention_all``.
+
+    ``conversation`` and ``seq`` are the message's, so "mentions of me after my read position"
+    is a range over ``(user, conversation, seq)`` without touching the messages themselves.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mention_rows")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "conversation", "seq"], name="chat_mention_user_seq"),
+            models.Index(
+                fields=["conversation", "seq"],
+                condition=Q(user__isnull=True),
+                name="chat_mention_all_seq",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} mentions {self.user_id or 'everyone'}"
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message; ids give the reaction order."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reaction_rows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="chat_reaction_message_user_emoji_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"
+
+
+class MessageEdit(models.Model):
+    """One edit of a message: the text before and after, who and when (kept for staff)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    previous_content = models.TextField()
+    content = models.TextField()
+    edited_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"edit of {self.message_id} at {self.edited_at:%Y-%m-%d %H:%M:%S}"

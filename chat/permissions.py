@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from chat.models import ChatType
-from imserver.api.errors import AppError, ErrorCode, bad_request
+from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
 
 
 def pair(a: int, b: int) -> tuple[int, int]:
@@ -40,6 +40,19 @@ def muted_refusal(remaining_seconds: int) -> AppError:
         ErrorCode.FORBIDDEN,
         gettext("You are muted in this group for another %(seconds)d seconds")
         % {"seconds": remaining_seconds},
+    )
+
+
+def mention_all_refusal() -> AppError:
+    return AppError(ErrorCode.FORBIDDEN, _("Only the owner and admins may mention everyone"))
+
+
+def mentions_refusal() -> AppError:
+    return AppError(
+        ErrorCode.BAD_REQUEST,
+        invalid_parameter_message(
+            _("every mentioned user must be a member of the group"), "mentions"
+        ),
     )
 
 

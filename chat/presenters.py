@@ -19,6 +19,7 @@ PREVIEW_BY_TYPE = {
     Message.Type.VIDEO: "[视频]",
 }
 RECALLED_PREVIEW = "[消息已撤回]"
+QUOTE_TEXT_LENGTH = 200  # code points of a quoted text, cut without an ellipsis
 
 
 def _unix(value) -> int | None:
@@ -43,6 +44,36 @@ def message_data(message: Message) -> dict[str, Any]:
         "from_nickname": message.sender.nickname,
         "from_avatar": message.sender.avatar,
         "file": None if recalled or message.file is None else file_data(message.file),
+        **message_feature_data(message),
+    }
+
+
+def message_feature_data(message: Message) -> dict[str, Any]:
+    """The fields of CONTRACT 10 that every message object carries (``reply_to`` should be
+    loaded with the message)."""
+    return {
+        "reply_to": None if message.reply_to_id is None else quote_data(message.reply_to),
+        "mentions": message.mentions,
+        "mention_all": message.mention_all,
+        "reactions": message.reactions,
+        "edited_at": _unix(message.edited_at),
+        "forwarded": message.forwarded,
+    }
+
+
+def quote_data(quoted: Message) -> dict[str, Any]:
+    """A reply's ``reply_to``: the quoted message as it is now."""
+    recalled = quoted.is_recalled
+    content = quoted.content
+    if quoted.type == Message.Type.TEXT:
+        content = content[:QUOTE_TEXT_LENGTH]
+    return {
+        "message_id": quoted.pk,
+        "seq": quoted.seq,
+        "sender_id": quoted.sender_id,
+        "type": quoted.type,
+        "content": "" if recalled else content,
+        "status": quoted.status,
     }
 
 
@@ -66,6 +97,12 @@ def message_push_data(message: Message) -> dict[str, Any]:
         "from_nickname": data["from_nickname"],
         "from_avatar": data["from_avatar"],
         "status": message.status,
+        "reply_to": data["reply_to"],
+        "mentions": data["mentions"],
+        "mention_all": data["mention_all"],
+        "reactions": data["reactions"],
+        "edited_at": data["edited_at"],
+        "forwarded": data["forwarded"],
     }
 
 

@@ -25,7 +25,7 @@ MESSAGE_NOT_FOUND = _("Message not found")
 
 def message_by_client_id(*, sender_id: int, client_msg_id: str) -> Message | None:
     return (
-        Message.objects.select_related("sender", "file")
+        Message.objects.select_related("sender", "file", "reply_to")
         .filter(sender_id=sender_id, client_msg_id=client_msg_id)
         .first()
     )
@@ -101,7 +101,7 @@ def _clear_seq(user: User, conversation: Conversation) -> int:
 
 def message_for_participant(*, user: User, message_id: int, lock: bool = False) -> Message:
     """A message the user can see in their history, else 40004."""
-    queryset = Message.objects.select_related("conversation", "sender", "file")
+    queryset = Message.objects.select_related("conversation", "sender", "file", "reply_to")
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     message = queryset.filter(pk=message_id).first()
@@ -114,6 +114,15 @@ def message_for_participant(*, user: User, message_id: int, lock: bool = False) 
     else:
         visible = user.pk in (message.sender_id, message.to_user_id)
     if not visible or message.seq <= _clear_seq(user, message.conversation):
+        raise AppError(ErrorCode.NOT_FOUND, MESSAGE_NOT_FOUND)
+    return message
+
+
+def message_visible_in_history(*, user: User, message_id: int, lock: bool = False) -> Message:
+    """A message the user sees in their history (``message_for_participant``, and not deleted
+    by them), else 40004: what replies, reactions, edits, forwards and readers act on."""
+    message = message_for_participant(user=user, message_id=message_id, lock=lock)
+    if MessageDeletion.objects.filter(user=user, message=message).exists():
         raise AppError(ErrorCode.NOT_FOUND, MESSAGE_NOT_FOUND)
     return message
 
@@ -152,7 +161,7 @@ def message_history(
     queryset = (
         Message.objects.filter(conversation=conversation, seq__gt=_clear_seq(user, conversation))
         .exclude(Exists(mine_deleted))
-        .select_related("sender", "file")
+        .select_related("sender", "file", "reply_to")
     )
     if after_seq is not None:
         page = list(queryset.filter(seq__gt=after_seq).order_by("seq")[: limit + 1])

@@ -10,6 +10,7 @@ from imserver.api.validation import validated
 MAX_TEXT_LENGTH = 5000
 RECEIVER_TYPES = {"user": ChatType.PRIVATE, "group": ChatType.GROUP}
 MESSAGE_TYPES = {label: value for value, label in Message.Type.choices}
+MAX_MENTIONS = 50
 
 
 class SendMessageInputSerializer(serializers.Serializer):
@@ -28,6 +29,23 @@ class SendMessageInputSerializer(serializers.Serializer):
     message_type = serializers.ChoiceField(choices=list(MESSAGE_TYPES), required=False)
     content = TrimmedCharField(max_length=MAX_TEXT_LENGTH)
     client_msg_id = TrimmedCharField(max_length=64, required=False, allow_null=True)
+    reply_to = IdField(required=False, allow_null=True, help_text="the id of a quoted message")
+    mentions = serializers.ListField(
+        child=IdField(),
+        required=False,
+        help_text=f"group messages: mentioned members, at most {MAX_MENTIONS} once repeats go",
+    )
+    mention_all = serializers.BooleanField(
+        required=False, default=False, help_text="group owner and admins: mention everyone"
+    )
+
+    def validate_mentions(self, value: list[int]) -> list[int]:
+        unique = list(dict.fromkeys(value))  # the first occurrence's order
+        if len(unique) > MAX_MENTIONS:
+            raise serializers.ValidationError(
+                _("at most %(count)d users may be mentioned") % {"count": MAX_MENTIONS}
+            )
+        return unique
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         chat_type, target_id = self._target(attrs)
@@ -40,6 +58,9 @@ class SendMessageInputSerializer(serializers.Serializer):
             "type": message_type,
             "content": attrs["content"],
             "client_msg_id": attrs.get("client_msg_id") or None,
+            "reply_to": attrs.get("reply_to"),
+            "mentions": attrs.get("mentions", []),
+            "mention_all": attrs["mention_all"],
         }
 
     @staticmethod
@@ -73,8 +94,10 @@ def send_input(data: Any) -> dict[str, Any]:
 _MAX_ID = 2**63 - 1
 _CHAT_TYPE_VALUES = frozenset(ChatType.values)
 _MESSAGE_TYPE_VALUES = frozenset(Message.Type.values)
-# The alternate form always takes the serializer.
-_ALTERNATE_FORM_KEYS = frozenset({"receiver_id", "receiver_type", "message_type"})
+# The alternate form and the fields of CONTRACT 10 always take the serializer.
+_ALTERNATE_FORM_KEYS = frozenset(
+    {"receiver_id", "receiver_type", "message_type", "reply_to", "mentions", "mention_all"}
+)
 
 
 def send_input_fast(data: Any) -> dict[str, Any] | None:
@@ -114,6 +137,9 @@ def send_input_fast(data: Any) -> dict[str, Any] | None:
         "type": message_type,
         "content": content,
         "client_msg_id": client_msg_id,
+        "reply_to": None,
+        "mentions": [],
+        "mention_all": False,
     }
 
 

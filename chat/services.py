@@ -18,13 +18,13 @@ from accounts.models import User
 from chat import file_access, selectors, store
 from chat.group_commit import BatchFailed, GroupCommit
 from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
-from chat.permissions import SendTarget, send_target
+from chat.permissions import SendTarget, pair, send_target
 from chat.presenters import message_push_data
 from files.selectors import FILE_NOT_FOUND, file_get_for_message, unexpired_file_or_none
 from files.services import file_remove
 from groups.models import MANAGER_ROLES, GroupMember
 from groups.selectors import member_user_ids
-from imserver.api.errors import AppError, ErrorCode, bad_request
+from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
 from imserver.publish import publish_on_commit
 
 
@@ -36,8 +36,15 @@ def message_send(
     type: int,
     content: str,
     client_msg_id: str | None = None,
+    reply_to: int | None = None,
+    mentions: list[int] | None = None,
+    mention_all: bool = False,
 ) -> Message:
-    """Store and push one message (CONTRACT 6 and 12).
+    """Store and push one message (CONTRACT 6, 10 and 12).
+
+    ``reply_to`` quotes a message of the same conversation that the sender sees in history;
+    ``mentions`` (members of the group) and ``mention_all`` (owner and admins) are for group
+    messages only, and are checked with the other permissions where the message is stored.
 
     ``client_msg_id`` names one message of its sender: sending it again with the same target,
     type and content returns that message and stores nothing, also when the sender may no
@@ -55,6 +62,24 @@ def message_send(
         elif not content:
             raise bad_request(_("content must not be empty"))
         target = send_target(sender=sender, chat_type=chat_type, target_id=target_id)
+        if chat_type == ChatType.PRIVATE and (mentions or mention_all):
+            raise AppError(
+                ErrorCode.BAD_REQUEST,
+                invalid_parameter_message(
+                    _("private messages cannot mention anyone"),
+                    "mentions" if mentions else "mention_all",
+                ),
+            )
+        quoted = None
+        if reply_to is not None:
+            quoted = selectors.message_visible_in_history(user=sender, message_id=reply_to)
+            if not _is_in_target(quoted, target):
+                raise AppError(
+                    ErrorCode.BAD_REQUEST,
+                    invalid_parameter_message(
+                        _("the quoted message belongs to another conversation"), "reply_to"
+                    ),
+                )
         message = Message(
             sender=sender,
             to_user_id=target.peer_id,
@@ -65,6 +90,9 @@ def message_send(
             status=Message.Status.NORMAL,
             client_msg_id=client_msg_id,
             created_at=timezone.now(),
+            reply_to=quoted,
+            mentions=mentions or [],
+            mention_all=mention_all,
         )
         send = store.Send(message, target)
         _store(send)
@@ -82,6 +110,12 @@ def message_send(
         return existing
     publish_on_commit(send.recipients, "message", message_push_data(message))
     return message
+
+
+def _is_in_target(message: Message, target: SendTarget) -> bool:
+    if target.group_id is not None:
+        return message.group_id == target.group_id
+    return message.group_id is None and pair(message.sender_id, message.to_user_id) == target.pair
 
 
 def _is_same_message(
@@ -168,7 +202,7 @@ def message_recall_by_staff(*, message_id: int, operator: User) -> Message:
     """Moderation from the admin: any message, any time."""
     message = (
         Message.objects.select_for_update(of=("self",))
-        .select_related("conversation", "sender", "file")
+        .select_related("conversation", "sender", "file", "reply_to")
         .get(pk=message_id)
     )
     return _recall(message, operator_id=operator.pk)

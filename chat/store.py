@@ -25,6 +25,10 @@ PostgreSQL and SQLite (3.35+):
 5. one ``INSERT ... ON CONFLICT DO UPDATE`` of read positions: a sender has read up to their
    message, and a private peer gets a list entry when missing.
 
+A batch with mentions adds one ``INSERT`` of their rows (one per mentioned user, whatever the
+group size), and one with replies one ``SELECT ... FOR UPDATE`` of the quoted messages. The
+mentions and ``mention_all`` are checked with the permissions, against the members read there.
+
 A conversation's first message costs more: the users or group are locked on their own (and
 checked to exist), and the conversation is created, then locked as above.
 """
@@ -35,14 +39,16 @@ from datetime import datetime
 from django.db import connection
 
 from accounts.models import User
-from chat.models import ChatType, Conversation, ConversationMember, Message
+from chat.models import ChatType, Conversation, ConversationMember, Message, MessageMention
 from chat.permissions import (
     SendTarget,
+    mention_all_refusal,
+    mentions_refusal,
     muted_refusal,
     private_send_refusal,
     user_not_found,
 )
-from groups.models import Group, GroupMember
+from groups.models import MANAGER_ROLES, Group, GroupMember
 from groups.selectors import GROUP_NOT_FOUND, NOT_A_MEMBER
 from imserver.api.errors import AppError, ErrorCode
 from social.models import Friendship
@@ -55,6 +61,8 @@ _GROUP = Group._meta.db_table
 _GROUP_MEMBER = GroupMember._meta.db_table
 _FRIENDSHIP = Friendship._meta.db_table
 _FILE = Message._meta.get_field("file")  # a UUID key: stored as text on SQLite
+_MENTIONS = Message._meta.get_field("mentions")
+_REACTIONS = Message._meta.get_field("reactions")
 
 _CONVERSATION_COLUMNS = "c.id, c.user_low_id, c.user_high_id, c.group_id, c.last_seq"
 _LOCK_PRIVATE = (
@@ -77,13 +85,14 @@ _PAIR_RELATIONS = (
     "WHERE (user_id, friend_id) IN (VALUES {pairs})"
 )
 _GROUP_MEMBERS = (
-    f"SELECT g.id, g.status, m.user_id, m.muted_until > %s FROM {_GROUP} g "
+    f"SELECT g.id, g.status, m.user_id, m.muted_until > %s, m.role FROM {_GROUP} g "
     f"LEFT JOIN {_GROUP_MEMBER} m ON m.group_id = g.id WHERE g.id IN ({{ids}}) ORDER BY g.id, m.id"
 )
-_MESSAGE_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_MESSAGE_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _INSERT_MESSAGES = (
     f"INSERT INTO {_MESSAGE} (conversation_id, seq, sender_id, to_user_id, group_id, type, "
-    "content, file_id, status, client_msg_id, created_at) "
+    "content, file_id, status, client_msg_id, created_at, reply_to_id, mentions, mention_all, "
+    "forwarded, reactions) "
     # The target names the partial unique index (sender, client_msg_id): only a repeated id is
     # skipped; a duplicate (conversation, seq) raises IntegrityError.
     "VALUES {rows} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL "
@@ -180,6 +189,8 @@ def store_sends(sends: list[Send], *, now: datetime) -> None:
     _insert_messages([send.message for send in sends])
     _advance_conversations([send.message for send in sends], now=now)
     _upsert_positions(sends, now=now)
+    _insert_mentions([send.message for send in sends])
+    _lock_quotes([send.message for send in sends])
 
 
 def _lock_conversations(sends: list[Send]) -> dict[ConversationKey, tuple[int, int]]:
@@ -278,13 +289,17 @@ def _check_group(sends: list[Send], *, now: datetime) -> None:
     status: dict[int, int] = {}
     members: dict[int, list[int]] = {}
     muted: set[tuple[int, int]] = set()
-    for group_id, group_status, user_id, is_muted in _fetch(sql, [_db_time(now), *group_ids]):
+    managers: set[tuple[int, int]] = set()
+    rows = _fetch(sql, [_db_time(now), *group_ids])
+    for group_id, group_status, user_id, is_muted, role in rows:
         status[group_id] = group_status
         members.setdefault(group_id, [])
         if user_id is not None:
             members[group_id].append(user_id)
             if is_muted:
                 muted.add((group_id, user_id))
+            if role in MANAGER_ROLES:
+                managers.add((group_id, user_id))
     for send in sends:
         group_id, sender_id = send.target.group_id, send.message.sender_id
         if status.get(group_id) != Group.Status.NORMAL:
@@ -294,6 +309,10 @@ def _check_group(sends: list[Send], *, now: datetime) -> None:
         elif (group_id, sender_id) in muted:
             member = GroupMember.objects.get(group_id=group_id, user_id=sender_id)
             send.refusal = muted_refusal(member.mute_remaining_seconds(now))
+        elif send.message.mention_all and (group_id, sender_id) not in managers:
+            send.refusal = mention_all_refusal()
+        elif not set(send.message.mentions) <= set(members[group_id]):
+            send.refusal = mentions_refusal()
         else:
             send.recipients = members[group_id]
 
@@ -313,6 +332,11 @@ def _insert_messages(messages: list[Message]) -> None:
             message.status,
             message.client_msg_id,
             _db_time(message.created_at),
+            message.reply_to_id,
+            _MENTIONS.get_db_prep_save(message.mentions, connection),
+            message.mention_all,
+            message.forwarded,
+            _REACTIONS.get_db_prep_save(message.reactions, connection),
         ]
     sql = _INSERT_MESSAGES.format(rows=_placeholders(len(messages), _MESSAGE_ROW))
     with connection.cursor() as cursor:
@@ -323,6 +347,40 @@ def _insert_messages(messages: list[Message]) -> None:
     for message in messages:
         message.pk = inserted[(message.conversation_id, message.seq)]
         message._state.adding, message._state.db = False, connection.alias  # as if saved
+
+
+def _insert_mentions(messages: list[Message]) -> None:
+    """One row per mentioned user (and one without a user for ``mention_all``); none at all,
+    and no statement, for a batch without mentions."""
+    rows = [
+        MessageMention(
+            message=message,
+            conversation_id=message.conversation_id,
+            seq=message.seq,
+            sender_id=message.sender_id,
+            user_id=user_id,
+        )
+        for message in messages
+        for user_id in [*message.mentions, *([None] if message.mention_all else [])]
+    ]
+    if rows:
+        MessageMention.objects.bulk_create(rows)
+
+
+def _lock_quotes(messages: list[Message]) -> None:
+    """Lock and read the messages that replies of the batch quote: a recall or an edit of one
+    waits for this transaction, or this one waits for it and quotes what it committed, so a
+    reply is never pushed with a quote older than a recall or edit pushed before it."""
+    quoted_ids = {message.reply_to_id for message in messages if message.reply_to_id is not None}
+    if not quoted_ids:
+        return
+    queryset = Message.objects.filter(pk__in=quoted_ids)
+    if connection.features.has_select_for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    quoted = {message.pk: message for message in queryset}
+    for message in messages:
+        if message.reply_to_id is not None:
+            message.reply_to = quoted[message.reply_to_id]
 
 
 def _advance_conversations(messages: list[Message], *, now: datetime) -> None:

@@ -6,6 +6,17 @@ from tests.chat.conftest import ok
 
 pytestmark = pytest.mark.django_db
 
+# CONTRACT 10: on every message object, with these values when unused.
+FEATURE_DEFAULTS = {
+    "reply_to": None,
+    "mentions": [],
+    "mention_all": False,
+    "reactions": [],
+    "edited_at": None,
+    "forwarded": False,
+}
+FEATURE_FIELDS = set(FEATURE_DEFAULTS)
+
 MESSAGE_FIELDS = {
     "id",
     "seq",
@@ -21,6 +32,7 @@ MESSAGE_FIELDS = {
     "from_nickname",
     "from_avatar",
     "file",
+    *FEATURE_FIELDS,
 }
 PUSH_FIELDS = {
     "message_id",
@@ -35,6 +47,7 @@ PUSH_FIELDS = {
     "group_id",
     "client_msg_id",
     "file",
+    *FEATURE_FIELDS,
 }
 
 
