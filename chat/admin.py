@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -5,8 +7,48 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from chat import services
-from chat.models import Conversation, ConversationMember, Message, MessageDeletion
+from chat.models import (
+    Conversation,
+    ConversationMember,
+    Message,
+    MessageDeletion,
+    MessageEdit,
+    Reaction,
+)
 from imserver.admin_mixins import ViewOnlyAdminMixin
+
+
+class MessageEditInline(ViewOnlyAdminMixin, admin.TabularInline):
+    """A message's edit history, oldest first: each earlier text, the text it became, who
+    edited and when (CONTRACT 10 keeps earlier versions for staff). Written by the edit service
+    only."""
+
+    model = MessageEdit
+    fields = ("edited_at", "editor", "previous_content", "content")
+    readonly_fields = fields
+    ordering = ("pk",)
+    extra = 0
+    verbose_name = _("edit")
+    verbose_name_plural = _("edit history")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MessageEdit]:
+        return super().get_queryset(request).select_related("editor")
+
+
+class ReactionInline(ViewOnlyAdminMixin, admin.TabularInline):
+    """Who gave which emoji, in reaction order (the message's ``reactions`` summarizes them).
+    Written by the reaction services only, which keep the summary equal to these rows."""
+
+    model = Reaction
+    fields = ("created_at", "user", "emoji")
+    readonly_fields = fields
+    ordering = ("pk",)
+    extra = 0
+    verbose_name = _("reaction")
+    verbose_name_plural = _("reactions")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Reaction]:
+        return super().get_queryset(request).select_related("user")
 
 
 @admin.register(Message)
@@ -39,7 +81,14 @@ class MessageAdmin(admin.ModelAdmin):
         "client_msg_id",
         "created_at",
         "recalled_at",
+        "edited_at",
+        "reply_to",
+        "mentions",
+        "mention_all",
+        "forwarded",
+        "reactions",
     )
+    inlines = (MessageEditInline, ReactionInline)
     ordering = ("-id",)
     actions = ("recall_messages",)
 
@@ -48,6 +97,12 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         return False  # a deleted row would leave a gap in the seq: moderation recalls
+
+    def save_model(self, request: HttpRequest, obj: Message, form: Any, change: bool) -> None:
+        """Writes nothing: every field is read-only and the row belongs to the services. Saving
+        the form would write back every column as it was read, undoing a recall, an edit or a
+        reaction committed in between (the ``reactions`` summary would no longer count its
+        rows)."""
 
     @admin.action(
         description=_("Recall selected messages (participants get the recall push)"),

@@ -64,8 +64,57 @@ class ConversationEntrySerializer(serializers.Serializer):
     is_pinned = serializers.BooleanField()
     last_seq = serializers.IntegerField()
     read_seq = serializers.IntegerField()
+    mention_count = serializers.IntegerField(
+        help_text="unread messages that mention me or everyone, sent by others, not recalled, "
+        "not deleted by me"
+    )
+    is_muted = serializers.BooleanField(help_text="do not disturb (POST /chat/conversation/mute)")
 
 
 class PinResultSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     is_pinned = serializers.BooleanField()
+
+
+# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
+class ReactionSummarySerializer(serializers.Serializer):
+    """One emoji of a message's ``reactions``, in the order each emoji was first used."""
+
+    emoji = serializers.CharField()
+    count = serializers.IntegerField(min_value=1, help_text="users who gave this emoji")
+    user_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        max_length=20,
+        help_text="the first 20 of them in reaction order",
+    )
+
+
+# --- Read receipts, mute, badge (CONTRACT 10) -------------------------------------------------
+class ConversationMuteResultSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField(help_text="my conversation entry (8.6 `id`)")
+    is_muted = serializers.BooleanField()
+
+
+class UnreadBadgeSerializer(serializers.Serializer):
+    """Sums over the conversations of my 8.6 list."""
+
+    unread_count = serializers.IntegerField(help_text="unread messages of unmuted conversations")
+    muted_unread_count = serializers.IntegerField(
+        help_text="unread messages of muted conversations"
+    )
+    mention_count = serializers.IntegerField(
+        help_text="unread messages that mention me or everyone, in all of them"
+    )
+
+
+class MessageReadersSerializer(serializers.Serializer):
+    """The current members who could see a group message, the sender excluded."""
+
+    read_user_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="read position at or past its seq; ascending"
+    )
+    unread_user_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="read position before its seq; ascending"
+    )
+    read_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField()

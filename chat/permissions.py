@@ -11,6 +11,8 @@ from accounts.models import User
 from chat.models import ChatType
 from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parameter_message
 
+MAX_TEXT_LENGTH = 5000  # characters of a text message once trimmed (sent or edited)
+
 
 def pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)

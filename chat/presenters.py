@@ -55,7 +55,8 @@ def message_feature_data(message: Message) -> dict[str, Any]:
         "reply_to": None if message.reply_to_id is None else quote_data(message.reply_to),
         "mentions": message.mentions,
         "mention_all": message.mention_all,
-        "reactions": message.reactions,
+        # a recalled message shows nothing of what it was, its reactions included
+        "reactions": [] if message.is_recalled else message.reactions,
         "edited_at": _unix(message.edited_at),
         "forwarded": message.forwarded,
     }
@@ -115,9 +116,14 @@ def message_preview(message: Message | None) -> str:
 
 
 def conversation_entry_data(
-    entry: ConversationMember, *, target_id: int, target_name: str, target_avatar: str
+    entry: ConversationMember,
+    *,
+    target_id: int,
+    target_name: str,
+    target_avatar: str,
+    mention_count: int = 0,
 ) -> dict[str, Any]:
-    """One item of the 8.6 list."""
+    """One item of the 8.6 list, with ``mention_count`` and ``is_muted`` of CONTRACT 10."""
     conversation: Conversation = entry.conversation
     visible_message = conversation.last_message if conversation.last_seq > entry.clear_seq else None
     return {
@@ -136,4 +142,44 @@ def conversation_entry_data(
         "is_pinned": entry.is_pinned,
         "last_seq": conversation.last_seq,
         "read_seq": entry.read_seq,
+        "mention_count": mention_count,
+        "is_muted": entry.is_muted,
+    }
+
+
+# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
+def reaction_push_data(
+    message: Message, *, user_id: int, emoji: str, action: str, count: int
+) -> dict[str, Any]:
+    """The ``reaction`` frame's data: the message as its ``message`` push names it, who gave or
+    took back which emoji (``action`` ``"add"`` or ``"remove"``), and that emoji's count now."""
+    chat_type = message.chat_type
+    return {
+        "message_id": message.pk,
+        "seq": message.seq,
+        "chat_type": chat_type,
+        "sender_id": message.sender_id,
+        "receiver_id": message.group_id if chat_type == ChatType.GROUP else message.to_user_id,
+        "group_id": message.group_id,
+        "user_id": user_id,
+        "emoji": emoji,
+        "action": action,
+        "count": count,
+    }
+
+
+# --- Edit (CONTRACT 10) -------------------------------------------------------------------------
+def edit_push_data(message: Message) -> dict[str, Any]:
+    """The ``edit`` frame's data: the message as its ``message`` push names it, its new text and
+    when it was edited (unix seconds)."""
+    chat_type = message.chat_type
+    return {
+        "message_id": message.pk,
+        "seq": message.seq,
+        "chat_type": chat_type,
+        "sender_id": message.sender_id,
+        "receiver_id": message.group_id if chat_type == ChatType.GROUP else message.to_user_id,
+        "group_id": message.group_id,
+        "content": message.content,
+        "edited_at": _unix(message.edited_at),
     }

@@ -2,11 +2,19 @@
 
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
+from chat.models import (
+    ChatType,
+    Conversation,
+    ConversationMember,
+    Message,
+    MessageDeletion,
+    MessageMention,
+)
 from chat.permissions import (
     muted_refusal,
     pair,
@@ -15,9 +23,9 @@ from chat.permissions import (
     user_not_found,
 )
 from chat.presenters import conversation_entry_data
-from groups.models import Group, GroupMember
+from groups.models import MANAGER_ROLES, Group, GroupMember
 from groups.selectors import member_user_ids, membership_require
-from imserver.api.errors import AppError, ErrorCode
+from imserver.api.errors import AppError, ErrorCode, invalid_parameter_message
 from social.selectors import peer_relation, remarks_for
 
 MESSAGE_NOT_FOUND = _("Message not found")
@@ -172,10 +180,11 @@ def message_history(
     return page[:limit][::-1], len(page) > limit
 
 
-def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
-    """My visible conversations: pinned first, then by latest message. Constant queries."""
+def visible_conversation_entries(user: User) -> QuerySet[ConversationMember]:
+    """My entries that the 8.6 list shows: not hidden (or a newer message arrived), private, or
+    of a normal group I am a member of. The badge sums over the same entries."""
     is_member = GroupMember.objects.filter(group=OuterRef("conversation__group"), user=user)
-    entries = list(
+    return (
         ConversationMember.objects.filter(user=user)
         .filter(
             Q(hidden_until_seq__isnull=True) | Q(conversation__last_seq__gt=F("hidden_until_seq"))
@@ -184,6 +193,14 @@ def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
             Q(conversation__type=ChatType.PRIVATE)
             | Q(Exists(is_member), conversation__group__status=Group.Status.NORMAL)
         )
+    )
+
+
+def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
+    """My visible conversations: pinned first, then by latest message. Constant queries: the
+    entries (with their mention counts) and the remarks of the private peers."""
+    entries = list(
+        with_mention_count(visible_conversation_entries(user), user)
         .select_related(
             "conversation__last_message",
             "conversation__group",
@@ -208,7 +225,11 @@ def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
             target = (group.pk, group.name, group.avatar)
         items.append(
             conversation_entry_data(
-                entry, target_id=target[0], target_name=target[1], target_avatar=target[2]
+                entry,
+                target_id=target[0],
+                target_name=target[1],
+                target_avatar=target[2],
+                mention_count=entry.mention_count,
             )
         )
     return items
@@ -227,3 +248,132 @@ def typing_recipients(*, user: User, chat_type: int, target_id: int) -> list[int
         return [_private_peer_i_may_message(user, target_id)]
     _group_member_i_may_message(user, target_id)
     return [user_id for user_id in member_user_ids(target_id) if user_id != user.pk]
+
+
+# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
+def message_audience(message: Message) -> list[int]:
+    """The users who see ``message`` in their history now (the rule of
+    ``message_visible_in_history``): those who get a push about a change to it.
+
+    Group: current members of the (normal) group whose entry's history starts before the
+    message (joined before it, not cleared past it; a member without an entry sees nothing
+    old). Private: both users, unless they cleared the conversation past it. Either way not
+    those who deleted it for themselves. One query, read in the caller's transaction: a member
+    who joins, leaves or clears at the same moment may or may not be counted.
+    """
+    if message.group_id is not None:
+        deleted = MessageDeletion.objects.filter(message_id=message.pk, user_id=OuterRef("user_id"))
+        is_member = GroupMember.objects.filter(
+            group_id=message.group_id,
+            user_id=OuterRef("user_id"),
+            group__status=Group.Status.NORMAL,
+        )
+        entries = ConversationMember.objects.filter(
+            Exists(is_member), conversation_id=message.conversation_id, clear_seq__lt=message.seq
+        )
+        return list(entries.exclude(Exists(deleted)).values_list("user_id", flat=True))
+    participants = [message.sender_id, message.to_user_id]
+    cleared = ConversationMember.objects.filter(
+        conversation_id=message.conversation_id, user_id=OuterRef("pk"), clear_seq__gte=message.seq
+    )
+    deleted = MessageDeletion.objects.filter(message_id=message.pk, user_id=OuterRef("pk"))
+    return list(
+        User.objects.filter(pk__in=participants)
+        .exclude(Exists(cleared))
+        .exclude(Exists(deleted))
+        .values_list("pk", flat=True)
+    )
+
+
+# --- Read receipts, mentions, badge (CONTRACT 10) ---------------------------------------------
+def _unread_mentions(user: User) -> Subquery:
+    """How many messages of the outer entry's conversation after its ``read_seq`` mention
+    ``user`` or everyone, sent by someone else, not recalled, not deleted by ``user``; a message
+    naming both counts once.
+
+    Index ranges per entry (``(user, conversation, seq)`` for mentions of ``user``, the partial
+    ``mention_all`` index for everyone): it reads the unread mentions, never the history."""
+    deleted = MessageDeletion.objects.filter(user=user, message_id=OuterRef("message_id"))
+    rows = (
+        MessageMention.objects.filter(
+            Q(user=user) | Q(user__isnull=True),
+            conversation_id=OuterRef("conversation_id"),
+            seq__gt=OuterRef("read_seq"),
+        )
+        .exclude(sender=user)
+        .filter(message__status=Message.Status.NORMAL)
+        .exclude(Exists(deleted))
+    )
+    counted = rows.order_by().values("conversation_id")
+    return Subquery(counted.annotate(n=Count("message_id", distinct=True)).values("n"))
+
+
+def with_mention_count(
+    entries: QuerySet[ConversationMember], user: User
+) -> QuerySet[ConversationMember]:
+    """My ``entries`` with ``mention_count`` (CONTRACT 10): the messages after my read position
+    that mention me or everyone, sent by someone else, not recalled and not deleted by me.
+    Computed in the entries' own query, so a list of them stays one query."""
+    return entries.annotate(mention_count=Coalesce(_unread_mentions(user), 0))
+
+
+def unread_badge(*, user: User) -> dict[str, int]:
+    """The badge: unread messages of my unmuted and of my muted conversations, and the messages
+    that mention me in any of them, summed over the conversations my list shows. One query
+    whatever the number of conversations; unread counts derive from sequence numbers as in the
+    list."""
+    unread = Greatest(F("conversation__last_seq") - F("read_seq"), Value(0))
+    return visible_conversation_entries(user).aggregate(
+        unread_count=Coalesce(Sum(unread, filter=Q(is_muted=False)), 0),
+        muted_unread_count=Coalesce(Sum(unread, filter=Q(is_muted=True)), 0),
+        mention_count=Coalesce(Sum(_unread_mentions(user)), 0),
+    )
+
+
+def message_readers(*, user: User, message_id: int) -> dict[str, Any]:
+    """Who of the group has read a group message (``GET /chat/message/readers``).
+
+    Asked by someone who sees the message (else 40004), about a group message (else 40000),
+    by its sender or the group's owner or an admin (else 40003). Counted: the current members
+    whose history holds the message (their entry's ``clear_seq`` below its ``seq``: joined
+    before it, not cleared past it; a member without an entry sees nothing old), also those
+    who deleted it for themselves, never the sender. Read: the entry's ``read_seq`` at or past
+    its ``seq``. Ids ascending; a constant number of queries.
+    """
+    message = message_visible_in_history(user=user, message_id=message_id)
+    if message.group_id is None:
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(
+                _("read receipts of private messages come with read pushes"), "message_id"
+            ),
+        )
+    is_manager = GroupMember.objects.filter(
+        group_id=message.group_id, user=user, role__in=MANAGER_ROLES
+    )
+    if message.sender_id != user.pk and not is_manager.exists():
+        raise AppError(
+            ErrorCode.FORBIDDEN,
+            _("Only the sender, the group owner and admins may see who read a message"),
+        )
+    members = GroupMember.objects.filter(group_id=message.group_id).values("user_id")
+    positions = (
+        ConversationMember.objects.filter(
+            conversation_id=message.conversation_id,
+            clear_seq__lt=message.seq,
+            user_id__in=members,
+        )
+        .exclude(user_id=message.sender_id)
+        .order_by("user_id")
+        .values_list("user_id", "read_seq")
+    )
+    read_user_ids: list[int] = []
+    unread_user_ids: list[int] = []
+    for member_id, read_seq in positions:
+        (read_user_ids if read_seq >= message.seq else unread_user_ids).append(member_id)
+    return {
+        "read_user_ids": read_user_ids,
+        "unread_user_ids": unread_user_ids,
+        "read_count": len(read_user_ids),
+        "unread_count": len(unread_user_ids),
+    }

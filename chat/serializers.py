@@ -4,10 +4,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chat.models import ChatType, Message
+from chat.permissions import MAX_TEXT_LENGTH
 from imserver.api.fields import IdField, TrimmedCharField
 from imserver.api.validation import validated
 
-MAX_TEXT_LENGTH = 5000
 RECEIVER_TYPES = {"user": ChatType.PRIVATE, "group": ChatType.GROUP}
 MESSAGE_TYPES = {label: value for value, label in Message.Type.choices}
 MAX_MENTIONS = 50
@@ -197,3 +197,75 @@ class ConversationDeleteSerializer(serializers.Serializer):
 
 class ConversationPinSerializer(ConversationTargetSerializer):
     is_pinned = serializers.BooleanField()
+
+
+# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
+MAX_EMOJI_LENGTH = 32  # code points, after trimming
+
+
+class EmojiField(TrimmedCharField):
+    """Any text of 1-32 code points once trimmed, compared exactly as given: not checked to be
+    an emoji, not normalized. A number or a boolean is no text (40000)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("max_length", MAX_EMOJI_LENGTH)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReactionInputSerializer(serializers.Serializer):
+    """``POST /chat/message/react`` and ``/chat/message/unreact``."""
+
+    message_id = IdField()
+    emoji = EmojiField(help_text="any text of 1-32 code points after trimming, kept as given")
+
+
+# --- Conversation mute (CONTRACT 10) ----------------------------------------------------------
+class ConversationMuteSerializer(ConversationTargetSerializer):
+    is_muted = serializers.BooleanField()
+
+
+# --- Edit and forward (CONTRACT 10) -----------------------------------------------------------
+class MessageEditInputSerializer(serializers.Serializer):
+    """``POST /chat/message/edit``. ``content`` is checked by the service, after the rules that
+    come before it (an empty or missing text is one refusal, 40000 naming ``content``)."""
+
+    message_id = IdField()
+    content = TrimmedCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"the new text: 1-{MAX_TEXT_LENGTH} characters after trimming",
+    )
+
+
+class MessageForwardInputSerializer(serializers.Serializer):
+    """``POST /chat/message/forward``: ``{message_id, chat_type, target_id, client_msg_id?}``,
+    or the target as 8.1 names it (``to_user_id`` or ``group_id``, ``chat_type`` optional)."""
+
+    message_id = IdField(help_text="the message to forward")
+    chat_type = serializers.ChoiceField(choices=ChatType.values, required=False)
+    target_id = IdField(required=False, help_text="the user or group to forward to")
+    to_user_id = IdField(required=False)
+    group_id = IdField(required=False)
+    client_msg_id = TrimmedCharField(max_length=64, required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "target_id" in attrs:
+            if "chat_type" not in attrs:
+                raise serializers.ValidationError({"chat_type": _("This field is required.")})
+            chat_type, target_id = attrs["chat_type"], attrs["target_id"]
+        elif {"to_user_id", "group_id"} & attrs.keys():
+            chat_type, target_id = SendMessageInputSerializer._target(attrs)
+        else:
+            raise serializers.ValidationError({"target_id": _("This field is required.")})
+        return {
+            "message_id": attrs["message_id"],
+            "chat_type": chat_type,
+            "target_id": target_id,
+            "client_msg_id": attrs.get("client_msg_id") or None,
+        }

@@ -6,6 +6,7 @@ Sequence numbers come from ``Conversation.last_seq`` under a row lock, so each c
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,9 +18,19 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from chat import file_access, selectors, store
 from chat.group_commit import BatchFailed, GroupCommit
-from chat.models import ChatType, Conversation, ConversationMember, Message, MessageDeletion
-from chat.permissions import SendTarget, pair, send_target
-from chat.presenters import message_push_data
+from chat.models import (
+    ChatType,
+    Conversation,
+    ConversationMember,
+    Message,
+    MessageDeletion,
+    MessageEdit,
+    Reaction,
+)
+from chat.ordering import message_push_order
+from chat.permissions import MAX_TEXT_LENGTH, SendTarget, pair, send_target
+from chat.presenters import edit_push_data, message_push_data, reaction_push_data
+from files.models import File
 from files.selectors import FILE_NOT_FOUND, file_get_for_message, unexpired_file_or_none
 from files.services import file_remove
 from groups.models import MANAGER_ROLES, GroupMember
@@ -39,6 +50,7 @@ def message_send(
     reply_to: int | None = None,
     mentions: list[int] | None = None,
     mention_all: bool = False,
+    forward_of: Message | None = None,
 ) -> Message:
     """Store and push one message (CONTRACT 6, 10 and 12).
 
@@ -51,13 +63,21 @@ def message_send(
     longer send there (the retry of a message that went through, whose answer was lost); with
     anything else it is refused with 40009 and stores nothing.
 
+    ``forward_of`` (``message_forward``, which has checked that the sender sees it and that it
+    is not recalled) makes the message a forward of it: its ``type`` and ``content`` are the
+    caller's copy of the source's, a file message shares the source's file while it has not
+    expired (the forwarder need not be its uploader; 40000 naming ``message_id`` otherwise),
+    and ``forwarded`` is set. It is stored, pushed and deduplicated as any send.
+
     Five statements for a text message, all in one transaction that concurrent sends share
     (``chat.store``): the permission check runs there, under the locks that order it with
     blocks, kicks, mutes and dismissals.
     """
     try:
         file = None
-        if type != Message.Type.TEXT:
+        if forward_of is not None:
+            file = _forwarded_file(forward_of)
+        elif type != Message.Type.TEXT:
             file = file_get_for_message(user=sender, file_id=content)
         elif not content:
             raise bad_request(_("content must not be empty"))
@@ -93,20 +113,22 @@ def message_send(
             reply_to=quoted,
             mentions=mentions or [],
             mention_all=mention_all,
+            forwarded=forward_of is not None,
         )
         send = store.Send(message, target)
         _store(send)
     except (AppError, store.AlreadySent):
-        if not client_msg_id:
-            raise
-        existing = selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id)
+        existing = _sent_before(
+            sender=sender,
+            client_msg_id=client_msg_id,
+            chat_type=chat_type,
+            target_id=target_id,
+            type=type,
+            content=content,
+            forwarded=forward_of is not None,
+        )
         if existing is None:
             raise
-        if not _is_same_message(existing, chat_type, target_id, type, content):
-            raise AppError(
-                ErrorCode.CONFLICT,
-                _("client_msg_id is already used by another of your messages"),
-            ) from None
         return existing
     publish_on_commit(send.recipients, "message", message_push_data(message))
     return message
@@ -118,21 +140,68 @@ def _is_in_target(message: Message, target: SendTarget) -> bool:
     return message.group_id is None and pair(message.sender_id, message.to_user_id) == target.pair
 
 
+def _sent_before(
+    *,
+    sender: User,
+    client_msg_id: str | None,
+    chat_type: int,
+    target_id: int,
+    type: int | None,
+    content: str | None,
+    forwarded: bool,
+) -> Message | None:
+    """The message a request with the same ``client_msg_id`` stored, when this request repeats
+    it (``_is_same_message``); None when the id is unused (or not given); 40009 when it names
+    another message."""
+    if not client_msg_id:
+        return None
+    existing = selectors.message_by_client_id(sender_id=sender.pk, client_msg_id=client_msg_id)
+    if existing is None:
+        return None
+    if not _is_same_message(existing, chat_type, target_id, type, content, forwarded=forwarded):
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("client_msg_id is already used by another of your messages"),
+        ) from None
+    return existing
+
+
 def _is_same_message(
-    message: Message, chat_type: int, target_id: int, type: int, content: str
+    message: Message,
+    chat_type: int,
+    target_id: int,
+    type: int | None,
+    content: str | None,
+    *,
+    forwarded: bool = False,
 ) -> bool:
-    """Whether a send asks for ``message`` again: same target, type and content (a file's id in
-    any spelling ``uuid.UUID`` reads)."""
-    if chat_type != message.chat_type or type != message.type:
+    """Whether a request asks for ``message`` again: a send with the same target, type and
+    content (a file's id in any spelling ``uuid.UUID`` reads; text as first sent, also when
+    edited since), or a forward to the same target. A forward is not matched on its content:
+    the message keeps no link to its source, which may have been edited, recalled or hidden
+    from the forwarder since the first attempt. Sends and forwards never match each other."""
+    if chat_type != message.chat_type or forwarded != message.forwarded:
         return False
     if target_id != (message.group_id if chat_type == ChatType.GROUP else message.to_user_id):
+        return False
+    if forwarded:
+        return True
+    if type != message.type or content is None:
         return False
     if type != Message.Type.TEXT:
         try:
             content = str(uuid.UUID(content))
         except ValueError:
             return False
-    return content == message.content
+    return content in (message.content, _first_text(message))
+
+
+def _first_text(message: Message) -> str:
+    """The text ``message`` was sent with, before any edit."""
+    if message.edited_at is None:
+        return message.content
+    first = message.edits.order_by("pk").values_list("previous_content", flat=True).first()
+    return message.content if first is None else first
 
 
 def _store(send: store.Send) -> None:
@@ -188,18 +257,29 @@ def conversation_read(*, user: User, chat_type: int, target_id: int) -> int:
     return read_seq
 
 
-@transaction.atomic
 def message_recall(*, user: User, message_id: int) -> Message:
-    """Recall: the sender within the window, or a group owner/admin at any time; idempotent."""
+    """Recall: the sender within the window, or a group owner/admin at any time; idempotent.
+    Its push is ordered with the message's edits (``chat.ordering``)."""
+    with message_push_order(message_id):
+        return _recall_by_participant(user, message_id)
+
+
+@transaction.atomic
+def _recall_by_participant(user: User, message_id: int) -> Message:
     message = selectors.message_for_participant(user=user, message_id=message_id, lock=True)
     if not _may_recall(user, message):
         raise AppError(ErrorCode.FORBIDDEN, _("You can no longer recall this message"))
     return _recall(message, operator_id=user.pk)
 
 
-@transaction.atomic
 def message_recall_by_staff(*, message_id: int, operator: User) -> Message:
-    """Moderation from the admin: any message, any time."""
+    """Moderation from the admin: any message, any time; ordered with edits as a recall is."""
+    with message_push_order(message_id):
+        return _recall_by_staff(message_id, operator)
+
+
+@transaction.atomic
+def _recall_by_staff(message_id: int, operator: User) -> Message:
     message = (
         Message.objects.select_for_update(of=("self",))
         .select_related("conversation", "sender", "file", "reply_to")
@@ -340,3 +420,230 @@ def file_delete(*, user: User, file_id: uuid.UUID | str) -> None:
             raise AppError(ErrorCode.FORBIDDEN, _("Only the uploader may delete this file"))
         raise AppError(ErrorCode.NOT_FOUND, FILE_NOT_FOUND)
     file_remove(file=file)
+
+
+# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
+MAX_EMOJI_PER_USER = 10  # different emoji of one user on one message at a time
+REACTION_USER_IDS = 20  # users each entry of a message's ``reactions`` names, in reaction order
+
+
+@transaction.atomic
+def message_react(*, user: User, message_id: int, emoji: str) -> list[dict[str, Any]]:
+    """Give ``emoji`` to a message the user sees in history; the message's ``reactions`` after.
+
+    The message's row lock orders every reaction change of one message, so its ``Reaction``
+    rows and its summary change together and concurrent reactions neither lose a count nor
+    pass the per-user cap. Giving an emoji again changes nothing and pushes nothing.
+    """
+    message = _message_to_react_on(user, message_id)
+    mine = list(Reaction.objects.filter(message=message, user=user).values_list("emoji", flat=True))
+    if emoji in mine:
+        return message.reactions
+    if len(mine) >= MAX_EMOJI_PER_USER:
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(
+                _("at most %(count)d different emoji per message") % {"count": MAX_EMOJI_PER_USER},
+                "emoji",
+            ),
+        )
+    Reaction.objects.create(message=message, user=user, emoji=emoji)
+    _reactions_changed(message, user_id=user.pk, emoji=emoji, action="add")
+    return message.reactions
+
+
+@transaction.atomic
+def message_unreact(*, user: User, message_id: int, emoji: str) -> list[dict[str, Any]]:
+    """Take back ``emoji`` from a message the user sees in history; the message's
+    ``reactions`` after. Taking back one not given changes nothing and pushes nothing."""
+    message = _message_to_react_on(user, message_id)
+    removed, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    if removed:
+        _reactions_changed(message, user_id=user.pk, emoji=emoji, action="remove")
+    return message.reactions
+
+
+def _message_to_react_on(user: User, message_id: int) -> Message:
+    """The message, locked: seen in the user's history (else 40004) and not recalled (40003)."""
+    message = selectors.message_visible_in_history(user=user, message_id=message_id, lock=True)
+    if message.is_recalled:
+        raise AppError(ErrorCode.FORBIDDEN, _("This message has been recalled"))
+    return message
+
+
+def _reactions_changed(message: Message, *, user_id: int, emoji: str, action: str) -> None:
+    """Rewrite ``emoji``'s entry of the summary from its rows (under the message's lock, so the
+    summary always counts the rows), save it and push ``reaction`` to who sees the message."""
+    rows = Reaction.objects.filter(message=message, emoji=emoji)
+    count = rows.count()
+    user_ids = list(rows.order_by("pk").values_list("user_id", flat=True)[:REACTION_USER_IDS])
+    message.reactions = _summary_with(message.reactions, emoji, count, user_ids)
+    message.save(update_fields=["reactions"])
+    data = reaction_push_data(message, user_id=user_id, emoji=emoji, action=action, count=count)
+    publish_on_commit(selectors.message_audience(message), "reaction", data)
+
+
+def _summary_with(
+    summary: list[dict[str, Any]], emoji: str, count: int, user_ids: list[int]
+) -> list[dict[str, Any]]:
+    """``summary`` with ``emoji``'s entry set: in place while it has users, dropped at 0,
+    appended when new (an emoji keeps the place of its first use until its count falls to 0)."""
+    entry = {"emoji": emoji, "count": count, "user_ids": user_ids}
+    others = [item for item in summary if item["emoji"] != emoji]
+    if len(others) == len(summary):
+        return [*summary, entry] if count else summary
+    if not count:
+        return others
+    return [entry if item["emoji"] == emoji else item for item in summary]
+
+
+# --- Conversation mute (CONTRACT 10) ----------------------------------------------------------
+@transaction.atomic
+def conversation_mute(
+    *, user: User, chat_type: int, target_id: int, is_muted: bool
+) -> ConversationMember:
+    """Mute or unmute (do not disturb) my conversation; the same targets and refusals as pin.
+
+    Muting changes no delivery, only which badge count holds the conversation's unread. A
+    missing entry is created as a send would create it (nothing unread; in a group, no history
+    from before), and stays out of my list until a message arrives: muting alone lists nothing.
+    """
+    conversation = selectors.conversation_for_reader(
+        user=user, chat_type=chat_type, target_id=target_id
+    ) or store.conversation_get_or_create(
+        send_target(sender=user, chat_type=chat_type, target_id=target_id)
+    )
+    last_seq = conversation.last_seq
+    entry, _created = ConversationMember.objects.get_or_create(
+        user=user,
+        conversation=conversation,
+        defaults={
+            "read_seq": last_seq,
+            "clear_seq": last_seq if chat_type == ChatType.GROUP else 0,
+            "hidden_until_seq": last_seq,
+        },
+    )
+    entry.is_muted = is_muted
+    entry.save(update_fields=["is_muted", "updated_at"])
+    return entry
+
+
+# --- Edit and forward (CONTRACT 10) -----------------------------------------------------------
+def message_edit(*, user: User, message_id: int, content: str) -> Message:
+    """Replace the text of one's own message; the message as it is after.
+
+    Checked in this order: the user sees the message in history (else 40004), sent it (40003),
+    it is not recalled (40003), it is a text message (40000), it was sent at most
+    ``IM_EDIT_WINDOW_S`` ago (40003; 0 turns editing off), and ``content`` is a text a send
+    would take (40000 naming ``content``). The same text again changes nothing and pushes
+    nothing. Otherwise the message gets the text and ``edited_at``, a ``MessageEdit`` row keeps
+    the text before (for staff), and whoever sees the message gets an ``edit`` push.
+
+    Under the message's row lock, an edit and a recall of the same message are ordered: the
+    later one sees the earlier, so a message never ends edited after its recall. Their pushes
+    are ordered the same way (``chat.ordering``): no ``edit`` push reaches a socket after the
+    message's ``recall`` push.
+    """
+    with message_push_order(message_id):
+        return _edit(user, message_id, content.strip())
+
+
+@transaction.atomic
+def _edit(user: User, message_id: int, content: str) -> Message:
+    message = selectors.message_visible_in_history(user=user, message_id=message_id, lock=True)
+    if message.sender_id != user.pk:
+        raise AppError(ErrorCode.FORBIDDEN, _("Only the sender may edit a message"))
+    if message.is_recalled:
+        raise AppError(ErrorCode.FORBIDDEN, _("This message has been recalled"))
+    if message.type != Message.Type.TEXT:
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(_("only text messages can be edited"), "message_id"),
+        )
+    window = settings.IM_EDIT_WINDOW_S
+    if window <= 0 or timezone.now() - message.created_at > timedelta(seconds=window):
+        raise AppError(ErrorCode.FORBIDDEN, _("You can no longer edit this message"))
+    _check_text(content)
+    if content == message.content:
+        return message
+    edited_at = timezone.now()
+    MessageEdit.objects.create(
+        message=message,
+        editor=user,
+        previous_content=message.content,
+        content=content,
+        edited_at=edited_at,
+    )
+    message.content, message.edited_at = content, edited_at
+    message.save(update_fields=["content", "edited_at"])
+    publish_on_commit(selectors.message_audience(message), "edit", edit_push_data(message))
+    return message
+
+
+def _check_text(content: str) -> None:
+    """A text message's content, trimmed: 1 to ``MAX_TEXT_LENGTH`` characters (as a send's)."""
+    if not content:
+        reason = _("content must not be empty")
+    elif len(content) > MAX_TEXT_LENGTH:
+        reason = _("at most %(count)d characters") % {"count": MAX_TEXT_LENGTH}
+    else:
+        return
+    raise AppError(ErrorCode.BAD_REQUEST, invalid_parameter_message(reason, "content"))
+
+
+def message_forward(
+    *,
+    sender: User,
+    message_id: int,
+    chat_type: int,
+    target_id: int,
+    client_msg_id: str | None = None,
+) -> Message:
+    """Send a copy of a message the sender sees in history to a target; the new message.
+
+    The source must be visible (else 40004) and not recalled (40003); then the send's rules
+    and codes hold (``message_send`` with ``forward_of``): the same ``type``, the current
+    (edited) text or the same unexpired file, ``forwarded`` true, no quote, no mentions, no
+    reactions. ``client_msg_id`` shares the space of sends: repeating a forward to the same
+    target returns the first one, also once the source is recalled or hidden from the sender.
+    """
+    try:
+        source = selectors.message_visible_in_history(user=sender, message_id=message_id)
+        if source.is_recalled:
+            raise AppError(ErrorCode.FORBIDDEN, _("A recalled message cannot be forwarded"))
+    except AppError:
+        existing = _sent_before(
+            sender=sender,
+            client_msg_id=client_msg_id,
+            chat_type=chat_type,
+            target_id=target_id,
+            type=None,
+            content=None,
+            forwarded=True,
+        )
+        if existing is None:
+            raise
+        return existing
+    return message_send(
+        sender=sender,
+        chat_type=chat_type,
+        target_id=target_id,
+        type=source.type,
+        content=source.content,
+        client_msg_id=client_msg_id,
+        forward_of=source,
+    )
+
+
+def _forwarded_file(source: Message) -> File | None:
+    """The file a forward of ``source`` carries: none for text, else the source's file while
+    it has not expired (40000 naming ``message_id`` once it has, or was removed)."""
+    if source.type == Message.Type.TEXT:
+        return None
+    file = unexpired_file_or_none(source.file_id) if source.file_id is not None else None
+    if file is None:
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(_("the file of this message has expired"), "message_id"),
+        )
+    return file

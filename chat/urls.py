@@ -1,6 +1,13 @@
 from django.urls import path
 
-from chat.views import ConversationViewSet, MessageViewSet
+from chat.views import (
+    ConversationAlertViewSet,
+    ConversationViewSet,
+    MessageEditForwardViewSet,
+    MessageReactionViewSet,
+    MessageReadersViewSet,
+    MessageViewSet,
+)
 
 urlpatterns = [
     path("chat/send", MessageViewSet.as_view({"post": "send"})),
@@ -11,4 +18,11 @@ urlpatterns = [
     path("chat/conversation/list", ConversationViewSet.as_view({"get": "list"})),
     path("chat/conversation/delete", ConversationViewSet.as_view({"post": "delete_conversation"})),
     path("chat/conversation/pin", ConversationViewSet.as_view({"post": "pin"})),
+    path("chat/message/react", MessageReactionViewSet.as_view({"post": "react"})),
+    path("chat/message/unreact", MessageReactionViewSet.as_view({"post": "unreact"})),
+    path("chat/message/readers", MessageReadersViewSet.as_view({"get": "readers"})),
+    path("chat/conversation/mute", ConversationAlertViewSet.as_view({"post": "mute"})),
+    path("chat/unread-count", ConversationAlertViewSet.as_view({"get": "unread_count"})),
+    path("chat/message/edit", MessageEditForwardViewSet.as_view({"post": "edit"})),
+    path("chat/message/forward", MessageEditForwardViewSet.as_view({"post": "forward"})),
 ]

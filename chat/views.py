@@ -9,18 +9,26 @@ from chat import selectors, services
 from chat.openapi import (
     ChatMessageSerializer,
     ConversationEntrySerializer,
+    ConversationMuteResultSerializer,
     HistorySerializer,
     MessageDeletedSerializer,
+    MessageReadersSerializer,
     PinResultSerializer,
+    ReactionSummarySerializer,
     ReadResultSerializer,
+    UnreadBadgeSerializer,
 )
 from chat.presenters import message_data
 from chat.serializers import (
     ConversationDeleteSerializer,
+    ConversationMuteSerializer,
     ConversationPinSerializer,
     ConversationTargetSerializer,
     HistoryQuerySerializer,
+    MessageEditInputSerializer,
+    MessageForwardInputSerializer,
     MessageIdSerializer,
+    ReactionInputSerializer,
     SendMessageInputSerializer,
     send_input,
 )
@@ -112,3 +120,77 @@ class ConversationViewSet(viewsets.ViewSet):
         data = validated(ConversationPinSerializer, request.data)
         entry = services.conversation_pin(user=request.user, **data)
         return Response({"conversation_id": entry.pk, "is_pinned": entry.is_pinned})
+
+
+# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
+class MessageReactionViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="React to a message I see in history (again with the same emoji: no change)",
+        request=ReactionInputSerializer,
+        responses=responses(ReactionSummarySerializer(many=True), 403, 404),
+    )
+    def react(self, request: Request) -> Response:
+        data = validated(ReactionInputSerializer, request.data)
+        return Response(services.message_react(user=request.user, **data))
+
+    @extend_schema(
+        summary="Take back my reaction (one I have not given: no change)",
+        request=ReactionInputSerializer,
+        responses=responses(ReactionSummarySerializer(many=True), 403, 404),
+    )
+    def unreact(self, request: Request) -> Response:
+        data = validated(ReactionInputSerializer, request.data)
+        return Response(services.message_unreact(user=request.user, **data))
+
+
+# --- Read receipts, mute, badge (CONTRACT 10) -------------------------------------------------
+class MessageReadersViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="Who of the group read a group message (its sender, the owner and admins)",
+        parameters=[MessageIdSerializer],
+        responses=responses(MessageReadersSerializer, 403, 404),
+    )
+    def readers(self, request: Request) -> Response:
+        params = validated(MessageIdSerializer, request.query_params)
+        return Response(selectors.message_readers(user=request.user, **params))
+
+
+class ConversationAlertViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="The badge: unread of unmuted and of muted conversations, and mentions of me",
+        responses=responses(UnreadBadgeSerializer),
+    )
+    def unread_count(self, request: Request) -> Response:
+        return Response(selectors.unread_badge(user=request.user))
+
+    @extend_schema(
+        summary="Mute or unmute a conversation (do not disturb; delivery does not change)",
+        request=ConversationMuteSerializer,
+        responses=responses(ConversationMuteResultSerializer, 403, 404),
+    )
+    def mute(self, request: Request) -> Response:
+        data = validated(ConversationMuteSerializer, request.data)
+        entry = services.conversation_mute(user=request.user, **data)
+        return Response({"conversation_id": entry.pk, "is_muted": entry.is_muted})
+
+
+# --- Edit and forward (CONTRACT 10) -----------------------------------------------------------
+class MessageEditForwardViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="Edit the text of my message (within the edit window; `edit` push)",
+        request=MessageEditInputSerializer,
+        responses=responses(ChatMessageSerializer, 403, 404),
+    )
+    def edit(self, request: Request) -> Response:
+        data = validated(MessageEditInputSerializer, request.data)
+        return Response(message_data(services.message_edit(user=request.user, **data)))
+
+    @extend_schema(
+        summary="Forward a message I can see to a user or group (a send: same rules and push)",
+        request=MessageForwardInputSerializer,
+        responses=responses(ChatMessageSerializer, 403, 404, 409),
+    )
+    def forward(self, request: Request) -> Response:
+        data = validated(MessageForwardInputSerializer, request.data)
+        messages_by_user.hit(request.user.pk)  # a forward is a message sent, as 8.1 counts
+        return Response(message_data(services.message_forward(sender=request.user, **data)))

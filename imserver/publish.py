@@ -7,14 +7,16 @@ data is already stored and clients catch up with ``after_seq``.
 The frame is serialized once here, whatever the number of recipients, and the sockets send that
 text as it is. Synchronous code that runs on a lane for a request or a socket frame (inside
 ``deferred_pushes``) does not block on the channel layer: its pushes are handed back and sent on the
-event loop as soon as it returns, in the order they were committed.
+event loop as soon as it returns, in the order they were committed. Inside ``immediate_pushes``
+they go out at commit instead, before the block ends, also within ``deferred_pushes``: for
+code that must know its pushes have reached the channel layer before it lets go of a lock.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -95,6 +97,20 @@ async def deferred_pushes() -> AsyncIterator[None]:
         pending.open = False
         for user_ids, message, what in pending.pushes:
             await _send_logged_async(user_ids, message, what)
+
+
+@contextmanager
+def immediate_pushes() -> Iterator[None]:
+    """Pushes committed inside this block are handed to the channel layer at commit, before the
+    block ends, even inside ``deferred_pushes`` (whose other pushes still wait for it). Held
+    around a transaction with a lock taken before it and released after this block, the lock
+    orders the pushes as it orders the writes (``chat.ordering``). Pushes of a transaction
+    that commits after the block (one it did not open) are not sent here."""
+    token = _pending_pushes.set(None)
+    try:
+        yield
+    finally:
+        _pending_pushes.reset(token)
 
 
 def _send_logged(user_ids: list[int], message: dict[str, Any], what: str) -> None:

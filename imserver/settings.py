@@ -304,6 +304,8 @@ IM_RATE_GROUP_JOIN_PER_USER = env.str("IM_RATE_GROUP_JOIN_PER_USER", default="30
 IM_RATE_GROUP_UPDATE_PER_USER = env.str("IM_RATE_GROUP_UPDATE_PER_USER", default="60/h")
 IM_MAX_MEMBER_COUNT = env.int("IM_MAX_MEMBER_COUNT", default=500)
 IM_RECALL_WINDOW_S = env.int("IM_RECALL_WINDOW_S", default=120)
+# How long a sender may edit a text message (CONTRACT 10); 0 turns editing off.
+IM_EDIT_WINDOW_S = env.int("IM_EDIT_WINDOW_S", default=900)
 IM_FILE_TTL_S = env.int("IM_FILE_TTL_S", default=604800)
 IM_MAX_UPLOAD_BYTES = env.int("IM_MAX_UPLOAD_BYTES", default=52428800)
 # Bytes of unexpired files one user may hold in storage (0: no quota); an upload past it: 413.

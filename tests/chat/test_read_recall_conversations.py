@@ -25,6 +25,8 @@ CONVERSATION_FIELDS = {
     "is_pinned",
     "last_seq",
     "read_seq",
+    "mention_count",
+    "is_muted",
 }
 
 

@@ -184,6 +184,19 @@ HOSTILE_FRAMES = [
     '{"type": "read", "data": {"target_id": 1e400, "chat_type": 0}}',
     '{"type": "auth", "data": {}}',
     '{"type": "auth", "data": {"token": 5}}',
+    # the fields of CONTRACT 10 (alice is user 1, bob user 2)
+    '{"type": "message", "data": {"to_user_id": 2, "chat_type": 0, "content": "x",'
+    ' "reply_to": "abc"}}',
+    '{"type": "message", "data": {"to_user_id": 2, "chat_type": 0, "content": "x",'
+    ' "reply_to": -1}}',
+    '{"type": "message", "data": {"to_user_id": 2, "chat_type": 0, "content": "x",'
+    ' "mentions": [2]}}',
+    '{"type": "message", "data": {"to_user_id": 2, "chat_type": 0, "content": "x",'
+    ' "mentions": {"a": 1}}}',
+    '{"type": "message", "data": {"to_user_id": 2, "chat_type": 0, "content": "x",'
+    ' "mention_all": "maybe"}}',
+    '{"type": "message", "data": {"group_id": 1, "chat_type": 1, "content": "x",'
+    ' "mentions": [' + ", ".join(str(n) for n in range(1, 52)) + "]}}",
 ]
 
 

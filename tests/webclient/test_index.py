@@ -16,11 +16,14 @@ MODULES = [
     "style.css",
     "views/auth.js",
     "views/chat.js",
+    "views/composer.js",
     "views/contacts.js",
     "views/conversations.js",
     "views/groups.js",
+    "views/message-dialogs.js",
     "views/notices.js",
     "views/profile.js",
+    "views/quote.js",
     "views/view.js",
 ]
 

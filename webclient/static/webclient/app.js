@@ -79,13 +79,22 @@ function renderMain() {
     return u.friendRequests + u.groupApplications + u.groupNotifications;
   };
 
+  // Chats: the unread total of unmuted conversations, that of muted ones as a grey count beside
+  // it, and "@N" for the messages that mention me.
+  const chatBadges = () => {
+    const { unread_count: unread, muted_unread_count: muted, mention_count: mentions } = store.state.badge;
+    return [
+      mentions ? h("b", { class: "badge mention", testid: "tab-chats-mentions" }, `@${mentions}`) : null,
+      unread ? h("b", { class: "badge", testid: "tab-chats-badge" }, unread) : null,
+      muted ? h("b", { class: "badge quiet", testid: "tab-chats-muted", title: "Unread in muted conversations" }, muted) : null,
+    ];
+  };
   const drawTabs = () => replace(tabBar, TABS.map(([id, label]) => {
-    const count = id === "notices" ? noticeCount() : id === "chats"
-      ? store.state.conversations.reduce((sum, c) => sum + (c.unread_count || 0), 0) : 0;
+    const count = id === "notices" ? noticeCount() : 0;
     return h("button", {
       class: id === current ? "tab active" : "tab", testid: `tab-${id}`,
       onclick: () => { current = id; drawTabs(); drawPanel(); },
-    }, label, count ? h("b", { class: "badge", testid: `tab-${id}-badge` }, count) : null);
+    }, label, id === "chats" ? chatBadges() : count ? h("b", { class: "badge", testid: `tab-${id}-badge` }, count) : null);
   }));
   const drawPanel = () => TABS.find(([id]) => id === current)[2](panel, { openChat });
   const drawStatus = () => {

@@ -2,7 +2,8 @@
 // nothing here touches the DOM.
 //
 // Events: "me", "conversations", "friends", "groups", "notices", "chat" (detail: key),
-// "open" (the open conversation changed), "connection".
+// "open" (the open conversation changed), "connection", "badges" (the unread totals),
+// "members" (detail: group id).
 
 import { api, get, post, upload } from "./api.js";
 
@@ -12,6 +13,9 @@ export const TYPE = { text: 0, image: 1, file: 2, audio: 3, video: 4 };
 const TYPE_BY_NAME = TYPE;
 export const RECALLED = 2;
 export const RECALL_WINDOW_MS = 120_000; // IM_RECALL_WINDOW_S default; the server has the last word
+export const EDIT_WINDOW_MS = 900_000; // IM_EDIT_WINDOW_S default; the server has the last word
+export const ROLE = { member: 0, admin: 1, owner: 2 };
+const QUOTE_TEXT_LENGTH = 200; // code points of a quoted text (the server cuts quotes the same way)
 const PAGE = 20;
 
 export const state = {
@@ -25,6 +29,9 @@ export const state = {
   openKey: null,
   connection: "offline",
   unseen: { friendRequests: 0, groupApplications: 0, groupNotifications: 0 },
+  badge: { unread_count: 0, muted_unread_count: 0, mention_count: 0 }, // GET /chat/unread-count
+  members: new Map(), // group id -> 5.x members (GET /group/members), loaded when first needed
+  readers: new Map(), // message id -> {read_user_ids, unread_user_ids, read_count, unread_count}
   groupNotifications: [],
 };
 
@@ -40,10 +47,21 @@ export function useSocket(s) { socket = s; }
 
 // --- messages -------------------------------------------------------------------------------
 
+// The fields of CONTRACT 10, alike in message objects and `message` pushes.
+function features(m) {
+  return {
+    replyTo: m.reply_to || null, // {message_id, seq, sender_id, type, content, status}
+    mentions: m.mentions || [], mentionAll: Boolean(m.mention_all),
+    reactions: m.reactions || [], // [{emoji, count, user_ids}]
+    editedAt: m.edited_at || null, forwarded: Boolean(m.forwarded),
+  };
+}
+
 function fromHistory(m) {
   return {
     id: m.id, seq: m.seq, from: m.from_user_id, type: m.type, content: m.content,
     status: m.status, time: m.create_at * 1000, file: m.file, fromNickname: m.from_nickname,
+    ...features(m),
   };
 }
 
@@ -51,8 +69,13 @@ function fromPush(d) {
   return {
     id: d.message_id, seq: d.seq, from: d.sender_id, type: TYPE_BY_NAME[d.message_type] ?? 0,
     content: d.content, status: d.status, time: Date.parse(d.timestamp), file: d.file,
-    fromNickname: d.from_nickname,
+    fromNickname: d.from_nickname, ...features(d),
   };
+}
+
+/** Whether a message from someone else mentions me, by name or as everyone. */
+export function mentionsMe(message) {
+  return message.from !== state.me.id && (message.mentionAll || message.mentions.includes(state.me.id));
 }
 
 function chatFor(chatType, targetId) {
@@ -139,9 +162,13 @@ function newClientMsgId() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
 
-export async function sendMessage(chat, type, content) {
+/** Send; `replyTo` is a quoted message id, `mentions` user ids and `mentionAll` (groups only). */
+export async function sendMessage(chat, type, content, { replyTo = null, mentions = [], mentionAll = false } = {}) {
   const target = chat.chatType === GROUP ? { group_id: chat.targetId } : { to_user_id: chat.targetId };
   const body = { ...target, chat_type: chat.chatType, type, content, client_msg_id: newClientMsgId() };
+  if (replyTo) body.reply_to = replyTo;
+  if (chat.chatType === GROUP && mentions.length) body.mentions = mentions;
+  if (chat.chatType === GROUP && mentionAll) body.mention_all = true;
   const message = fromHistory(await post("/chat/send", body));
   addMessages(chat, [message]);
   emit("chat", chat.key);
@@ -166,8 +193,109 @@ function applyRecall(chat, seq) {
     message.status = RECALLED;
     message.content = "";
     message.file = null;
+    message.reactions = [];
+    updateQuotes(chat, message.id, { status: RECALLED, content: "" });
   }
   emit("chat", chat.key);
+}
+
+/** Replies quote a message as it is now: its edits and its recall reach their quotes. */
+function updateQuotes(chat, messageId, change) {
+  for (const m of chat.messages.values()) {
+    if (m.replyTo && m.replyTo.message_id === messageId) m.replyTo = { ...m.replyTo, ...change };
+  }
+}
+
+// --- replies, reactions, edits, forwarding, readers ------------------------------------------
+
+/** React (add) or take my reaction back; the answer is the message's whole `reactions`. */
+export async function react(chat, message, emoji, add) {
+  const path = add ? "/chat/message/react" : "/chat/message/unreact";
+  const reactions = await post(path, { message_id: message.id, emoji });
+  const current = chat.messages.get(message.seq);
+  if (current) current.reactions = reactions;
+  emit("chat", chat.key);
+}
+
+function applyReaction(message, { user_id: userId, emoji, action, count }) {
+  const reactions = message.reactions.map((r) => ({ ...r, user_ids: [...r.user_ids] }));
+  let entry = reactions.find((r) => r.emoji === emoji);
+  if (!entry && count > 0) reactions.push(entry = { emoji, count, user_ids: [] });
+  if (!entry) return;
+  entry.count = count;
+  const at = entry.user_ids.indexOf(userId);
+  if (action === "add" && at < 0 && entry.user_ids.length < 20) entry.user_ids.push(userId);
+  if (action === "remove" && at >= 0) entry.user_ids.splice(at, 1);
+  message.reactions = reactions.filter((r) => r.count > 0);
+}
+
+export async function editMessage(chat, message, content) {
+  const edited = fromHistory(await post("/chat/message/edit", { message_id: message.id, content }));
+  applyEdit(chat, edited.seq, edited.id, edited.content, edited.editedAt);
+}
+
+function applyEdit(chat, seq, messageId, content, editedAt) {
+  const message = chat.messages.get(seq);
+  if (message) {
+    message.content = content;
+    message.editedAt = editedAt;
+  }
+  updateQuotes(chat, messageId, { content: [...content].slice(0, QUOTE_TEXT_LENGTH).join("") });
+  emit("chat", chat.key);
+}
+
+/** Forward a message into another conversation (a new message of mine there). */
+export async function forwardMessage(message, chatType, targetId) {
+  const body = { message_id: message.id, chat_type: chatType, target_id: Number(targetId), client_msg_id: newClientMsgId() };
+  const forwarded = fromHistory(await post("/chat/message/forward", body));
+  const key = keyOf(chatType, Number(targetId));
+  const chat = state.chats.get(key);
+  if (chat && chat.loaded) {
+    addMessages(chat, [forwarded]);
+    emit("chat", key);
+  }
+  noteLastMessage(key, forwarded, { mine: true });
+  return forwarded;
+}
+
+/** Who has read one of my group messages (kept in state.readers for the "read by N" link). */
+export async function loadReaders(chat, message) {
+  const readers = await get("/chat/message/readers", { message_id: message.id });
+  state.readers.set(message.id, readers);
+  emit("chat", chat.key);
+  return readers;
+}
+
+const pendingMembers = new Map(); // group id -> the request for its members
+
+/** A group's members (also kept in state.members), fetched once until membership may have changed. */
+export function groupMembers(groupId, { fresh = false } = {}) {
+  if (!fresh && state.members.has(groupId)) return Promise.resolve(state.members.get(groupId));
+  if (!pendingMembers.has(groupId)) {
+    const pending = get("/group/members", { group_id: groupId }).then((data) => {
+      state.members.set(groupId, data.members);
+      emit("members", groupId);
+      return data.members;
+    }).finally(() => pendingMembers.delete(groupId));
+    pendingMembers.set(groupId, pending);
+  }
+  return pendingMembers.get(groupId);
+}
+
+/** My role in a group (ROLE), or -1 while its members are not known. */
+export function myRole(groupId) {
+  const me = (state.members.get(groupId) || []).find((m) => m.user_id === state.me.id);
+  return me ? me.role : -1;
+}
+
+/** How a person is named in a conversation: "You", the peer's name, or the group nickname. */
+export function personName(chat, userId) {
+  if (userId === state.me.id) return "You";
+  if (chat.chatType === PRIVATE) return conversationTitle(PRIVATE, chat.targetId);
+  const member = (state.members.get(chat.targetId) || []).find((m) => m.user_id === userId);
+  if (member) return member.nickname;
+  const message = [...chat.messages.values()].find((m) => m.from === userId && m.fromNickname);
+  return message ? message.fromNickname : `User ${userId}`;
 }
 
 let readTimers = new Map();
@@ -178,12 +306,11 @@ export function markRead(chat) {
   clearTimeout(readTimers.get(chat.key));
   readTimers.set(chat.key, setTimeout(() => {
     const data = { target_id: chat.targetId, chat_type: chat.chatType };
-    if (!(socket && socket.send("read", data))) post("/chat/read", data).catch(() => {});
-    const conversation = findConversation(chat.key);
-    if (conversation && conversation.unread_count) {
-      conversation.unread_count = 0;
-      emit("conversations");
+    if (!(socket && socket.send("read", data))) {
+      post("/chat/read", data).then(refreshBadgeSoon, () => {});
     }
+    const conversation = findConversation(chat.key);
+    if (conversation && (conversation.unread_count || conversation.mention_count)) clearUnread(conversation);
   }, 150));
 }
 
@@ -215,9 +342,62 @@ function sortConversations() {
 }
 
 export async function loadConversations() {
-  state.conversations = await get("/chat/conversation/list");
+  const [conversations] = await Promise.all([get("/chat/conversation/list"), loadBadge().catch(() => {})]);
+  state.conversations = conversations;
   sortConversations();
   emit("conversations");
+}
+
+// --- unread totals ----------------------------------------------------------------------------
+// The server's totals (GET /chat/unread-count), moved along locally by pushes and reads and asked
+// for again shortly after each, so a count the client cannot work out (a conversation it has not
+// listed yet, a read on another device) is right a moment later.
+
+let badgeAsked = 0; // answers can come out of order: an older one never overwrites a newer one
+let badgeShown = 0;
+
+export async function loadBadge() {
+  const asked = ++badgeAsked;
+  const badge = await get("/chat/unread-count");
+  if (asked < badgeShown) return;
+  badgeShown = asked;
+  state.badge = badge;
+  emit("badges");
+  document.title = state.badge.unread_count ? `(${state.badge.unread_count}) imserver chat` : "imserver chat";
+}
+
+let badgeRefresh = null;
+function refreshBadgeSoon() {
+  clearTimeout(badgeRefresh);
+  badgeRefresh = setTimeout(() => loadBadge().catch(() => {}), 300);
+}
+
+function countUnread(conversation, message) {
+  const part = conversation.is_muted ? "muted_unread_count" : "unread_count";
+  conversation.unread_count = (conversation.unread_count || 0) + 1;
+  state.badge[part] += 1;
+  if (mentionsMe(message)) {
+    conversation.mention_count = (conversation.mention_count || 0) + 1;
+    state.badge.mention_count += 1;
+  }
+  emit("badges");
+  refreshBadgeSoon();
+}
+
+function clearUnread(conversation) {
+  const part = conversation.is_muted ? "muted_unread_count" : "unread_count";
+  state.badge[part] = Math.max(0, state.badge[part] - (conversation.unread_count || 0));
+  state.badge.mention_count = Math.max(0, state.badge.mention_count - (conversation.mention_count || 0));
+  conversation.unread_count = 0;
+  conversation.mention_count = 0;
+  emit("conversations");
+  emit("badges");
+}
+
+/** Mute or unmute a conversation: its unread messages move to the badge's muted part. */
+export async function setMuted(conversation, muted) {
+  await post("/chat/conversation/mute", { target_id: conversation.target_id, chat_type: conversation.type, is_muted: muted });
+  await loadConversations();
 }
 
 let listRefresh = null;
@@ -228,14 +408,14 @@ function refreshConversationsSoon() {
 
 function noteLastMessage(key, message, { mine }) {
   const conversation = findConversation(key);
-  if (!conversation) return refreshConversationsSoon();
+  if (!conversation) return refreshConversationsSoon(); // the list refresh brings the badge too
   if (message.seq < (conversation.last_seq || 0)) return;
   conversation.last_seq = message.seq;
   conversation.last_message_id = message.id;
   conversation.last_message = previewOf(message);
   conversation.last_message_time = Math.floor(message.time / 1000);
   const viewing = key === state.openKey && document.visibilityState === "visible";
-  if (!mine && !viewing) conversation.unread_count = (conversation.unread_count || 0) + 1;
+  if (!mine && !viewing) countUnread(conversation, message);
   sortConversations();
   emit("conversations");
 }
@@ -298,6 +478,11 @@ function otherParty(senderId, receiverId) {
   return senderId === state.me.id ? receiverId : senderId;
 }
 
+/** The conversation a message-related push ({chat_type, sender_id, receiver_id, group_id}) is about. */
+function pushKey(d) {
+  return keyOf(d.chat_type, d.chat_type === GROUP ? d.group_id : otherParty(d.sender_id, d.receiver_id));
+}
+
 const handlers = {
   message(d) {
     const chatType = d.chat_type;
@@ -314,8 +499,7 @@ const handlers = {
     noteLastMessage(key, message, { mine: message.from === state.me.id });
   },
   recall(d) {
-    const targetId = d.chat_type === GROUP ? d.group_id : otherParty(d.sender_id, d.receiver_id);
-    const key = keyOf(d.chat_type, targetId);
+    const key = pushKey(d);
     const chat = state.chats.get(key);
     if (chat) applyRecall(chat, d.seq);
     const conversation = findConversation(key);
@@ -323,11 +507,30 @@ const handlers = {
       conversation.last_message = "[Recalled]";
       emit("conversations");
     }
+    refreshBadgeSoon(); // a recalled mention no longer counts
+  },
+  reaction(d) {
+    const chat = state.chats.get(pushKey(d));
+    const message = chat && chat.messages.get(d.seq);
+    if (!message || message.id !== d.message_id) return;
+    applyReaction(message, d);
+    emit("chat", chat.key);
+  },
+  edit(d) {
+    const key = pushKey(d);
+    const chat = state.chats.get(key);
+    if (chat) applyEdit(chat, d.seq, d.message_id, d.content, d.edited_at);
+    const conversation = findConversation(key);
+    if (conversation && conversation.last_message_id === d.message_id) {
+      conversation.last_message = d.content;
+      emit("conversations");
+    }
   },
   read(d) {
     if (d.user_id === state.me.id) { // one of my devices read it
       const conversation = findConversation(keyOf(d.chat_type, d.target_id));
-      if (conversation) { conversation.unread_count = 0; conversation.read_seq = d.read_seq; emit("conversations"); }
+      if (conversation) { conversation.read_seq = d.read_seq; clearUnread(conversation); }
+      refreshBadgeSoon();
       return;
     }
     if (d.chat_type !== PRIVATE) return;
@@ -361,6 +564,7 @@ const handlers = {
     state.groupNotifications.unshift(d);
     state.unseen.groupNotifications += 1;
     if (d.type === 1) state.unseen.groupApplications += 1;
+    state.members.clear(); // members or roles may have changed: fetched again when next needed
     if ([2, 4, 6, 8, 10, 11].includes(d.type)) {
       loadGroups().catch(() => {});
       refreshConversationsSoon();

@@ -1,16 +1,29 @@
 // The open conversation: history (scroll up for older pages), live messages, typing indicator,
 // read receipts on my messages, recall, and image/file messages with previews and downloads.
+// Hovering a message shows its actions: reply (the quote goes above the composer and the sent
+// message; a click on a quote shows the quoted message), react (chips under the message, a
+// click on a chip adds or takes back mine), edit my recent text messages, forward, and on my
+// group messages "read by N" opens the list of readers.
 
 import { fileUrl } from "../api.js";
 import { avatar, formatSize, formatTime, h, replace, toast } from "../dom.js";
 import {
-  GROUP, PRIVATE, RECALLED, RECALL_WINDOW_MS, TYPE, chatByKey, closeChat, conversationTitle,
-  findConversation, loadOlder, on, recall, sendFile, sendMessage, sendTyping, sortedMessages, state,
+  EDIT_WINDOW_MS, GROUP, PRIVATE, RECALLED, RECALL_WINDOW_MS, TYPE, chatByKey, closeChat,
+  conversationTitle, findConversation, loadOlder, loadReaders, mentionsMe, on, personName, react,
+  recall, sortedMessages, state,
 } from "../store.js";
+import { createComposer } from "./composer.js";
 import { showGroupDetails } from "./groups.js";
+import { showForwardPicker, showReaders } from "./message-dialogs.js";
+import { quoteNode } from "./quote.js";
+
+export const REACTION_CHOICES = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
+const READERS_SHOWN = 10; // my latest group messages whose readers are counted when drawn
+const OLDER_PAGES_FOR_QUOTE = 50; // pages loaded at most to reach a quoted message
 
 export function renderChatPane(pane) {
-  let view = null; // {chat, list, header, typing, nodes: Map seq -> {el, sig}}
+  let view = null; // {chat, list, header, typing, composer, nodes: Map seq -> {el, sig}}
+  let pickerSeq = null; // the message whose reaction picker is open
 
   const empty = () => replace(pane, h("div", { class: "empty-pane", testid: "no-chat" },
     h("p", {}, "Select a conversation, or start one from Contacts or Groups.")));
@@ -21,44 +34,19 @@ export function renderChatPane(pane) {
     const list = h("ol", { class: "messages", testid: "message-list" });
     const typing = h("div", { class: "typing", testid: "typing-indicator", hidden: true });
     const header = h("header", { class: "chat-head" });
-    const input = h("textarea", {
-      rows: 1, placeholder: "Write a message", testid: "composer-input",
-      oninput: () => sendTyping(chat),
-      onkeydown: (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); } },
-    });
-    const fileInput = h("input", {
-      type: "file", hidden: true, testid: "composer-file",
-      onchange: async () => {
-        const file = fileInput.files[0];
-        fileInput.value = "";
-        if (!file) return;
-        try { await sendFile(chat, file); } catch (error) { toast(error.message, "error"); }
-      },
-    });
-    async function submit() {
-      const text = input.value.trim();
-      if (!text) return;
-      input.value = "";
-      try { await sendMessage(chat, TYPE.text, text); } catch (error) { input.value = text; toast(error.message, "error"); }
-    }
+    const composer = createComposer(chat);
+    pickerSeq = null;
     list.addEventListener("scroll", async () => {
       if (list.scrollTop > 40 || !chat.hasOlder || chat.loadingOlder) return;
       const before = list.scrollHeight - list.scrollTop;
       const added = await loadOlder(chat).catch(() => 0);
       if (added) list.scrollTop = list.scrollHeight - before; // stay where the reader was
     });
-    replace(pane,
-      header,
-      list,
-      typing,
-      h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submit(); } },
-        h("button", { type: "button", class: "icon", title: "Send an image or a file", testid: "composer-attach", onclick: () => fileInput.click() }, "Attach"),
-        fileInput, input,
-        h("button", { type: "submit", class: "primary", testid: "composer-send" }, "Send")));
-    view = { chat, list, header, typing, nodes: new Map() };
+    replace(pane, header, list, typing, composer.el);
+    view = { chat, list, header, typing, composer, nodes: new Map() };
     drawHeader();
     drawMessages(true);
-    input.focus();
+    composer.focus();
   }
 
   function drawHeader() {
@@ -90,29 +78,112 @@ export function renderChatPane(pane) {
     const recalled = m.status === RECALLED;
     const read = mine && chat.chatType === PRIVATE && m.seq <= chat.peerReadSeq;
     const canRecall = mine && !recalled && Date.now() - m.time < RECALL_WINDOW_MS;
-    return { mine, recalled, read, canRecall, sig: `${m.status}|${read}|${canRecall}` };
+    const canEdit = mine && !recalled && m.type === TYPE.text && Date.now() - m.time < EDIT_WINDOW_MS;
+    const readers = mine && !recalled && chat.chatType === GROUP ? state.readers.get(m.id) || null : null;
+    const picker = pickerSeq === m.seq;
+    // Everything drawn from the message: a node is drawn anew when any of it changes.
+    const sig = JSON.stringify([m.status, m.content, m.editedAt, m.reactions, m.replyTo, read, canRecall, canEdit, readers && readers.read_count, picker]);
+    return { mine, recalled, read, canRecall, canEdit, readers, picker, sig };
   }
 
-  function messageNode(chat, m, { mine, recalled, read, canRecall }) {
+  function messageNode(chat, m, { mine, recalled, read, canRecall, canEdit, readers, picker }) {
     let body;
     if (recalled) body = h("em", { testid: "recalled" }, mine ? "You recalled a message" : "This message was recalled");
     else if (m.type === TYPE.image && m.file) body = imageBody(m.file);
     else if (m.type !== TYPE.text && m.file) body = fileBody(m.file);
     else body = h("span", { class: "text", testid: "message-text" }, m.content);
+    const mentioned = mentionsMe(m);
     const el = h("li", {
-      class: `msg ${mine ? "mine" : "theirs"} ${recalled ? "recalled" : ""}`,
-      testid: "message", dataset: { seq: m.seq, id: m.id, status: m.status, mine: mine ? "1" : "0" },
+      class: `msg ${mine ? "mine" : "theirs"} ${recalled ? "recalled" : ""} ${mentioned ? "mentioned" : ""}`,
+      testid: "message",
+      dataset: { seq: m.seq, id: m.id, status: m.status, mine: mine ? "1" : "0", mentionsMe: mentioned ? "1" : "0" },
     },
     !mine && chat.chatType === GROUP ? h("div", { class: "from" }, m.fromNickname || `User ${m.from}`) : null,
-    h("div", { class: "bubble" }, body),
+    h("div", { class: "line" },
+      h("div", { class: "bubble" },
+        m.forwarded && !recalled ? h("div", { class: "forwarded", testid: "forwarded" }, "Forwarded") : null,
+        m.replyTo ? quoteNode(chat, m.replyTo, showMessage) : null,
+        body),
+      recalled ? null : actions(chat, m, canEdit)),
+    picker && !recalled ? reactionPicker(chat, m) : null,
+    m.reactions.length && !recalled ? reactionChips(chat, m) : null,
     h("div", { class: "meta" },
       h("time", {}, formatTime(m.time)),
+      m.editedAt && !recalled ? h("span", { class: "edited", testid: "edited", title: `Edited ${formatTime(m.editedAt * 1000)}` }, "edited") : null,
       read ? h("span", { class: "read", testid: "read-receipt" }, "Read") : null,
+      mine && !recalled && chat.chatType === GROUP ? h("button", {
+        class: "link", testid: "read-by", dataset: { count: readers ? readers.read_count : "" },
+        title: "Who has read it", onclick: () => showReaders(chat, m),
+      }, readers ? `Read by ${readers.read_count}` : "Read by …") : null,
       canRecall ? h("button", {
         class: "link", testid: "recall",
         onclick: () => recall(chat, m).catch((error) => toast(error.message, "error")),
       }, "Recall") : null));
     return el;
+  }
+
+  /** The hover toolbar of a message. */
+  function actions(chat, m, canEdit) {
+    const button = (testid, title, text, onclick) => h("button", { type: "button", class: "icon", testid, title, onclick }, text);
+    return h("div", { class: "actions", testid: "message-actions" },
+      button("action-reply", "Reply", "↩", () => view.composer.startReply(m)),
+      button("action-react", "React", "☺", () => { pickerSeq = pickerSeq === m.seq ? null : m.seq; drawMessages(); }),
+      canEdit ? button("action-edit", "Edit", "✎", () => view.composer.startEdit(m)) : null,
+      button("action-forward", "Forward", "↪", () => showForwardPicker(m)));
+  }
+
+  function reactionPicker(chat, m) {
+    return h("div", { class: "picker", testid: "reaction-picker" },
+      REACTION_CHOICES.map((emoji) => h("button", {
+        type: "button", class: "icon", testid: "reaction-option", dataset: { emoji },
+        onclick: () => { pickerSeq = null; toggleReaction(chat, m, emoji, true); },
+      }, emoji)));
+  }
+
+  function reactionChips(chat, m) {
+    return h("div", { class: "reactions", testid: "reactions" }, m.reactions.map((r) => {
+      const mineToo = r.user_ids.includes(state.me.id);
+      const who = r.user_ids.map((id) => personName(chat, id)).join(", ");
+      return h("button", {
+        type: "button", class: `chip ${mineToo ? "mine" : ""}`, testid: "reaction-chip",
+        dataset: { emoji: r.emoji, count: r.count, mine: mineToo ? "1" : "0" },
+        title: r.count > r.user_ids.length ? `${who} and others` : who,
+        onclick: () => toggleReaction(chat, m, r.emoji, !mineToo),
+      }, h("span", {}, r.emoji), h("b", {}, r.count));
+    }));
+  }
+
+  function toggleReaction(chat, m, emoji, add) {
+    react(chat, m, emoji, add).catch((error) => { toast(error.message, "error"); drawMessages(); });
+  }
+
+  /** Scroll to a message (older pages are loaded until it is there) and make it flash. */
+  async function showMessage(seq) {
+    const { chat } = view;
+    for (let pages = 0; !chat.messages.has(seq) && chat.hasOlder && pages < OLDER_PAGES_FOR_QUOTE; pages += 1) {
+      if (!(await loadOlder(chat).catch(() => 0))) break;
+    }
+    if (!view || view.chat !== chat) return;
+    const el = view.list.querySelector(`[data-testid="message"][data-seq="${Number(seq)}"]`);
+    if (!el) return toast("The quoted message is not in your history", "error");
+    el.scrollIntoView({ block: "center" });
+    el.classList.remove("flash");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("flash");
+    el.dataset.highlighted = "1";
+    setTimeout(() => { el.classList.remove("flash"); delete el.dataset.highlighted; }, 2000);
+  }
+
+  /** "Read by N" on my latest group messages: counted once when drawn, again on every tick. */
+  function countReaders(chat, { again = false } = {}) {
+    if (chat.chatType !== GROUP) return;
+    const mine = sortedMessages(chat).filter((m) => m.from === state.me.id && m.status !== RECALLED).slice(-READERS_SHOWN);
+    for (const m of mine) {
+      if (again || !state.readers.has(m.id)) {
+        state.readers.set(m.id, state.readers.get(m.id) || null); // asked once at a time
+        loadReaders(chat, m).catch(() => {});
+      }
+    }
   }
 
   function imageBody(file) {
@@ -147,6 +218,12 @@ export function renderChatPane(pane) {
     if (view && nearBottom) view.list.scrollTop = view.list.scrollHeight;
   }
 
+  /** Names (group nicknames) appear in quotes and chips: every node is drawn anew. */
+  function redrawAll() {
+    view.nodes.clear();
+    drawMessages();
+  }
+
   function drawMessages(initial = false) {
     const { chat, list, nodes } = view;
     nearBottom = initial || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
@@ -169,13 +246,24 @@ export function renderChatPane(pane) {
     if (nearBottom) list.scrollTop = list.scrollHeight;
     else list.scrollTop = list.scrollHeight - fromBottom;
     drawTyping();
+    // Someone who writes has read what came before: a new message from another member counts
+    // my messages' readers again (others' reads are not pushed to me).
+    const latestOther = Math.max(0, ...[...chat.messages.values()].filter((m) => m.from !== state.me.id).map((m) => m.seq));
+    const someoneWrote = view.latestOther !== undefined && latestOther > view.latestOther;
+    view.latestOther = latestOther;
+    countReaders(chat, { again: someoneWrote });
   }
 
   on("open", mount);
   on("chat", (key) => { if (view && key === view.chat.key) drawMessages(); });
   on("friends", () => { if (view) drawHeader(); });
   on("conversations", () => { if (view) drawHeader(); });
-  // The recall buttons disappear when the window closes.
-  setInterval(() => { if (view) drawMessages(); }, 15_000);
+  on("members", (groupId) => { if (view && view.chat.chatType === GROUP && view.chat.targetId === groupId) redrawAll(); });
+  // The recall and edit buttons disappear when their windows close; read counts move on.
+  setInterval(() => {
+    if (!view) return;
+    drawMessages();
+    if (document.visibilityState === "visible") countReaders(view.chat, { again: true });
+  }, 15_000);
   empty();
 }

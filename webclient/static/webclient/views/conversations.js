@@ -1,7 +1,8 @@
-// The conversation list: pinned first, unread badges, presence dots for private chats.
+// The conversation list: pinned first, unread badges (grey when muted), "@N" when someone
+// mentioned me, presence dots for private chats, and pin / mute toggles.
 
 import { avatar, formatTime, h, replace, toast } from "../dom.js";
-import { GROUP, PRIVATE, keyOf, previewText, setPinned, state } from "../store.js";
+import { GROUP, PRIVATE, keyOf, previewText, setMuted, setPinned, state } from "../store.js";
 import { defineView } from "./view.js";
 
 export const renderConversations = defineView("chats", ["conversations", "open"], {
@@ -21,9 +22,14 @@ export const renderConversations = defineView("chats", ["conversations", "open"]
         class: "icon", title: c.is_pinned ? "Unpin" : "Pin", testid: "conversation-pin",
         onclick: (e) => { e.stopPropagation(); setPinned(c, !c.is_pinned).catch((err) => toast(err.message, "error")); },
       }, c.is_pinned ? "★" : "☆");
+      const mute = h("button", {
+        class: "icon", title: c.is_muted ? "Unmute notifications" : "Mute notifications", testid: "conversation-mute",
+        dataset: { muted: c.is_muted ? "1" : "0" },
+        onclick: (e) => { e.stopPropagation(); setMuted(c, !c.is_muted).catch((err) => toast(err.message, "error")); },
+      }, c.is_muted ? "🔕" : "🔔");
       return h("li", {
-        class: `item conv ${key === state.openKey ? "active" : ""} ${c.is_pinned ? "pinned" : ""}`,
-        testid: "conversation", dataset: { key, pinned: c.is_pinned ? "1" : "0" },
+        class: `item conv ${key === state.openKey ? "active" : ""} ${c.is_pinned ? "pinned" : ""} ${c.is_muted ? "muted" : ""}`,
+        testid: "conversation", dataset: { key, pinned: c.is_pinned ? "1" : "0", muted: c.is_muted ? "1" : "0" },
         onclick: () => openChat(c.type, c.target_id),
       },
       avatar(c.target_avatar, c.target_name, online),
@@ -33,8 +39,9 @@ export const renderConversations = defineView("chats", ["conversations", "open"]
           h("span", { class: "time" }, formatTime((c.last_message_time || 0) * 1000))),
         h("div", { class: "row" },
           h("span", { class: "preview", testid: "conversation-preview" }, previewText(c.last_message || "")),
-          c.unread_count ? h("b", { class: "badge", testid: "unread-badge" }, c.unread_count) : null)),
-      pin);
+          c.mention_count ? h("b", { class: "badge mention", testid: "mention-badge", title: "You were mentioned" }, `@${c.mention_count}`) : null,
+          c.unread_count ? h("b", { class: `badge ${c.is_muted ? "quiet" : ""}`, testid: "unread-badge" }, c.unread_count) : null)),
+      h("div", { class: "toggles" }, pin, mute));
     }));
   },
 });
