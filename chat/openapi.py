@@ -8,6 +8,31 @@ from chat.models import ChatType, Message
 from files.openapi import FileDataSerializer
 
 
+class ReactionSummarySerializer(serializers.Serializer):
+    """One emoji of a message's ``reactions``, in the order each emoji was first used."""
+
+    emoji = serializers.CharField()
+    count = serializers.IntegerField(min_value=1, help_text="users who gave this emoji")
+    user_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        max_length=20,
+        help_text="the first 20 of them in reaction order",
+    )
+
+
+class QuoteSerializer(serializers.Serializer):
+    """A reply's ``reply_to``: the quoted message as it is now."""
+
+    message_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender_id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=Message.Type.values)
+    content = serializers.CharField(
+        help_text='text (its first 200 code points), or the file_id; "" once recalled'
+    )
+    status = serializers.ChoiceField(choices=Message.Status.values)
+
+
 class ChatMessageSerializer(serializers.Serializer):
     """The message object of 8.1/8.2 (``chat.presenters.message_data``)."""
 
@@ -29,6 +54,16 @@ class ChatMessageSerializer(serializers.Serializer):
     from_nickname = serializers.CharField()
     from_avatar = serializers.CharField()
     file = FileDataSerializer(allow_null=True, help_text="types 1-4; null for text or recalled")
+    reply_to = QuoteSerializer(allow_null=True, help_text="the quoted message, or null")
+    mentions = serializers.ListField(
+        child=serializers.IntegerField(), help_text="mentioned user ids in the order given"
+    )
+    mention_all = serializers.BooleanField(help_text="mentions everyone in the group")
+    reactions = ReactionSummarySerializer(
+        many=True, help_text="in the order each emoji was first used; [] once recalled"
+    )
+    edited_at = serializers.IntegerField(allow_null=True, help_text="unix seconds of the last edit")
+    forwarded = serializers.BooleanField(help_text="created by forwarding")
 
 
 class HistorySerializer(serializers.Serializer):
@@ -74,19 +109,6 @@ class ConversationEntrySerializer(serializers.Serializer):
 class PinResultSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     is_pinned = serializers.BooleanField()
-
-
-# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
-class ReactionSummarySerializer(serializers.Serializer):
-    """One emoji of a message's ``reactions``, in the order each emoji was first used."""
-
-    emoji = serializers.CharField()
-    count = serializers.IntegerField(min_value=1, help_text="users who gave this emoji")
-    user_ids = serializers.ListField(
-        child=serializers.IntegerField(),
-        max_length=20,
-        help_text="the first 20 of them in reaction order",
-    )
 
 
 # --- Read receipts, mute, badge (CONTRACT 10) -------------------------------------------------

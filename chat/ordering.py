@@ -11,7 +11,10 @@ show the text again.
 lock on the message, taken before the transaction and released only once the block's pushes
 have been handed to the channel layer (``imserver.publish.immediate_pushes`` sends them at
 commit, inside the block). Whatever holds the lock next therefore pushes after them, and the
-channel layer keeps one sender's order to each recipient.
+channel layer delivers pushes to a user's group in the order they were handed to it. A push to
+more than ``DIRECT_MAX`` users travels on the fan-out group instead, another channel, so an
+edit's push (to those who see the message) is routed as the recall's (to every participant)
+with ``publish_on_commit(..., route_size=...)``: both always take the same route.
 
 - PostgreSQL: a session-level advisory lock, ``pg_advisory_lock(NAMESPACE, key)``, shared by
   every server process on the database. ``key`` is the message id folded into 32 bits: two

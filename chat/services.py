@@ -361,20 +361,33 @@ def conversation_pin(
     *, user: User, chat_type: int, target_id: int, is_pinned: bool
 ) -> ConversationMember:
     """Pin or unpin; creates my conversation entry when missing. A pinned entry is listed."""
+    entry = _my_entry(user=user, chat_type=chat_type, target_id=target_id)
+    entry.is_pinned = is_pinned
+    if is_pinned:
+        entry.hidden_until_seq = None
+    entry.save(update_fields=["is_pinned", "hidden_until_seq", "updated_at"])
+    return entry
+
+
+def _my_entry(*, user: User, chat_type: int, target_id: int) -> ConversationMember:
+    """My entry in the conversation, created when missing (with the conversation) as a send or
+    a join would create it: nothing unread, in a group no history from before, and out of my
+    list until a message arrives. The same targets and refusals as a read."""
     conversation = selectors.conversation_for_reader(
         user=user, chat_type=chat_type, target_id=target_id
     ) or store.conversation_get_or_create(
         send_target(sender=user, chat_type=chat_type, target_id=target_id)
     )
+    last_seq = conversation.last_seq
     entry, _created = ConversationMember.objects.get_or_create(
         user=user,
         conversation=conversation,
-        defaults={"read_seq": conversation.last_seq, "clear_seq": 0},
+        defaults={
+            "read_seq": last_seq,
+            "clear_seq": last_seq if chat_type == ChatType.GROUP else 0,
+            "hidden_until_seq": last_seq,
+        },
     )
-    entry.is_pinned = is_pinned
-    if is_pinned:
-        entry.hidden_until_seq = None
-    entry.save(update_fields=["is_pinned", "hidden_until_seq", "updated_at"])
     return entry
 
 
@@ -505,24 +518,9 @@ def conversation_mute(
     """Mute or unmute (do not disturb) my conversation; the same targets and refusals as pin.
 
     Muting changes no delivery, only which badge count holds the conversation's unread. A
-    missing entry is created as a send would create it (nothing unread; in a group, no history
-    from before), and stays out of my list until a message arrives: muting alone lists nothing.
+    missing entry is created as ``_my_entry`` creates it: muting alone lists nothing.
     """
-    conversation = selectors.conversation_for_reader(
-        user=user, chat_type=chat_type, target_id=target_id
-    ) or store.conversation_get_or_create(
-        send_target(sender=user, chat_type=chat_type, target_id=target_id)
-    )
-    last_seq = conversation.last_seq
-    entry, _created = ConversationMember.objects.get_or_create(
-        user=user,
-        conversation=conversation,
-        defaults={
-            "read_seq": last_seq,
-            "clear_seq": last_seq if chat_type == ChatType.GROUP else 0,
-            "hidden_until_seq": last_seq,
-        },
-    )
+    entry = _my_entry(user=user, chat_type=chat_type, target_id=target_id)
     entry.is_muted = is_muted
     entry.save(update_fields=["is_muted", "updated_at"])
     return entry
@@ -576,7 +574,19 @@ def _edit(user: User, message_id: int, content: str) -> Message:
     )
     message.content, message.edited_at = content, edited_at
     message.save(update_fields=["content", "edited_at"])
-    publish_on_commit(selectors.message_audience(message), "edit", edit_push_data(message))
+    # Routed as the message's recall push is routed (to every participant), so that the two
+    # stay in the order ``chat.ordering`` hands them over.
+    participants = _participant_ids(
+        message.conversation,
+        chat_type=message.chat_type,
+        target_id=message.group_id or message.to_user_id,
+    )
+    publish_on_commit(
+        selectors.message_audience(message),
+        "edit",
+        edit_push_data(message),
+        route_size=len(participants),
+    )
     return message
 
 

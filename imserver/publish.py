@@ -37,12 +37,23 @@ def user_group_name(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def publish_on_commit(user_ids: Iterable[int], event_type: str, data: dict[str, Any]) -> None:
-    """Send ``{"type": event_type, "data": data}`` to every connection of ``user_ids`` on commit."""
+def publish_on_commit(
+    user_ids: Iterable[int],
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    route_size: int | None = None,
+) -> None:
+    """Send ``{"type": event_type, "data": data}`` to every connection of ``user_ids`` on commit.
+
+    The number of recipients picks the route (``send_to_users``), and two pushes reach a socket
+    in the order they were handed to the channel layer only on the same route. A push that must
+    stay in order with another one to more users passes that push's recipient count as
+    ``route_size``, so both take the route of the larger."""
     recipients = sorted(set(user_ids))
     if not recipients:
         return
-    transaction.on_commit(lambda: deliver(recipients, event_type, data))
+    transaction.on_commit(lambda: deliver(recipients, event_type, data, route_size=route_size))
 
 
 def revoke_sessions_on_commit(user_id: int, token_version: int) -> None:
@@ -57,11 +68,17 @@ def push_message(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": PUSH_MESSAGE_TYPE, "text": frame}
 
 
-def deliver(user_ids: list[int], event_type: str, data: dict[str, Any]) -> None:
-    _send_logged(user_ids, push_message(event_type, data), event_type)
+def deliver(
+    user_ids: list[int],
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    route_size: int | None = None,
+) -> None:
+    _send_logged(user_ids, push_message(event_type, data), event_type, route_size)
 
 
-Push = tuple[list[int], dict[str, Any], str]
+Push = tuple[list[int], dict[str, Any], str, int | None]
 
 
 class _Pending:
@@ -95,8 +112,8 @@ async def deferred_pushes() -> AsyncIterator[None]:
     finally:
         _pending_pushes.reset(token)
         pending.open = False
-        for user_ids, message, what in pending.pushes:
-            await _send_logged_async(user_ids, message, what)
+        for user_ids, message, what, route_size in pending.pushes:
+            await _send_logged_async(user_ids, message, what, route_size)
 
 
 @contextmanager
@@ -113,20 +130,24 @@ def immediate_pushes() -> Iterator[None]:
         _pending_pushes.reset(token)
 
 
-def _send_logged(user_ids: list[int], message: dict[str, Any], what: str) -> None:
+def _send_logged(
+    user_ids: list[int], message: dict[str, Any], what: str, route_size: int | None = None
+) -> None:
     pending = _pending_pushes.get()
     if pending is not None and pending.open:
-        pending.pushes.append((user_ids, message, what))
+        pending.pushes.append((user_ids, message, what, route_size))
         return
     try:
-        async_to_sync(send_to_users)(user_ids, message)
+        async_to_sync(send_to_users)(user_ids, message, route_size)
     except Exception:
         logger.exception("push %s to %d users failed", what, len(user_ids))
 
 
-async def _send_logged_async(user_ids: list[int], message: dict[str, Any], what: str) -> None:
+async def _send_logged_async(
+    user_ids: list[int], message: dict[str, Any], what: str, route_size: int | None = None
+) -> None:
     try:
-        await send_to_users(user_ids, message)
+        await send_to_users(user_ids, message, route_size)
     except Exception:
         logger.exception("push %s to %d users failed", what, len(user_ids))
 
@@ -141,9 +162,14 @@ async def push_now(user_ids: list[int], event_type: str, data: dict[str, Any]) -
 FAN_OUT_CONCURRENCY = 32
 
 
-async def send_to_users(user_ids: list[int], message: dict[str, Any]) -> None:
+async def send_to_users(
+    user_ids: list[int], message: dict[str, Any], route_size: int | None = None
+) -> None:
+    """Up to ``DIRECT_MAX`` recipients (or ``route_size``), to each user's group; above, once to
+    the fan-out group that every process reads, with the recipients' ids."""
     layer = get_channel_layer()
-    if len(user_ids) > DIRECT_MAX and message["type"] == PUSH_MESSAGE_TYPE:
+    size = max(len(user_ids), route_size or 0)
+    if size > DIRECT_MAX and message["type"] == PUSH_MESSAGE_TYPE:
         await layer.group_send(FANOUT_GROUP, fanout_message(user_ids, message["text"]))
         return
     for start in range(0, len(user_ids), FAN_OUT_CONCURRENCY):

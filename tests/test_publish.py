@@ -102,3 +102,39 @@ async def test_code_that_outlives_its_deferred_block_still_pushes():
     await asyncio.get_running_loop().create_task(run_sync(commit), context=inherited)
     message = await asyncio.wait_for(layer.receive(channel), 1)
     assert json.loads(message["text"]) == {"type": "late", "data": {"n": 3}}
+
+
+async def _join(layer, group: str) -> str:
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    return channel
+
+
+def test_route_size_sends_a_small_push_the_way_a_large_one_goes(
+    django_capture_on_commit_callbacks,
+):
+    """A push to two users with ``route_size`` above ``DIRECT_MAX`` takes the fan-out group (the
+    route of the larger push it must stay in order with), not the users' own groups."""
+    from imserver.fanout_wire import DIRECT_MAX, FANOUT_GROUP
+
+    layer = get_channel_layer()
+
+    async def scenario() -> tuple[dict, list]:
+        fanout = await _join(layer, FANOUT_GROUP)
+        direct = await _join(layer, user_group_name(1))
+        await asyncio.to_thread(_publish)
+        received = await asyncio.wait_for(layer.receive(fanout), 2)
+        try:
+            stray = [await asyncio.wait_for(layer.receive(direct), 0.1)]
+        except TimeoutError:
+            stray = []
+        return received, stray
+
+    def _publish() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            publish_on_commit([1, 2], "edit", {"x": 1}, route_size=DIRECT_MAX + 1)
+
+    received, stray = asyncio.run(scenario())
+    assert received["user_ids"] == [1, 2]
+    assert json.loads(received["text"]) == {"type": "edit", "data": {"x": 1}}
+    assert stray == []

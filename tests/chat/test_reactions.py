@@ -242,6 +242,9 @@ def test_a_recalled_message_is_40003_for_react_and_unreact(pair):
                 response = react(who, sent["id"], emoji, path=path)
                 assert (response.status_code, code(response)) == (403, 40003)
     assert Reaction.objects.count() == 1  # the recall keeps what was there
+    # ... but a recalled message shows nothing of what it was, its reactions included
+    [listed] = bob.history(alice.id, 0)["messages"]
+    assert (listed["status"], listed["reactions"]) == (2, [])
 
 
 @pytest.mark.django_db

@@ -72,6 +72,10 @@ API_PATHS = {
 }
 # The endpoints that CONTRACT sections 10 and later add beyond API.md.
 CONTRACT_PATHS = {
+    ("post", "/chat/message/react"),
+    ("post", "/chat/message/unreact"),
+    ("post", "/chat/message/edit"),
+    ("post", "/chat/message/forward"),
     ("get", "/chat/message/readers"),
     ("post", "/chat/conversation/mute"),
     ("get", "/chat/unread-count"),

@@ -341,8 +341,14 @@ function sortConversations() {
   state.conversations.sort((a, b) => (b.is_pinned - a.is_pinned) || ((b.last_message_time || 0) - (a.last_message_time || 0)));
 }
 
+let listAsked = 0; // as for the badge: an older answer never overwrites a newer one
+let listShown = 0;
+
 export async function loadConversations() {
+  const asked = ++listAsked;
   const [conversations] = await Promise.all([get("/chat/conversation/list"), loadBadge().catch(() => {})]);
+  if (asked < listShown) return;
+  listShown = asked;
   state.conversations = conversations;
   sortConversations();
   emit("conversations");
