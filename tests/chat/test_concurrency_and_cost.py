@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from chat import services
-from chat.models import ChatType, Message
+from chat.models import ChatType, Message, MessageMention
 from tests.chat.conftest import ok
 
 
@@ -158,3 +158,32 @@ def test_a_repeated_client_msg_id_leaves_no_gap_in_seq(alice_sends_to_bob):
     assert alice_sends_to_bob("one", "c-1").pk == first.pk
     assert alice_sends_to_bob("two", "c-2").seq == first.seq + 1
     assert Message.objects.get(pk=first.pk).conversation.last_seq == first.seq + 1
+
+
+@pytest.mark.django_db
+def test_mentions_and_a_reply_add_statements_and_rows_only_for_what_they_describe(
+    actor, make_user, make_group
+):
+    """CONTRACT 10: one mention row per mentioned user, never a row per member; the statements
+    of a send with mentions and a reply do not grow with the group."""
+
+    def cost(member_count: int) -> tuple[int, int]:
+        owner = actor()
+        group_id = make_group(owner)
+        others = [make_user() for _ in range(member_count - 1)]
+        ok(owner.post("/group/invite", {"group_id": group_id, "user_ids": [u.pk for u in others]}))
+        quoted = owner.send_to_group(group_id, "warm-up")
+        with CaptureQueriesContext(connection) as captured:
+            sent = owner.send_to_group(
+                group_id,
+                "counted",
+                reply_to=quoted["id"],
+                mentions=[u.pk for u in others[:3]],
+                mention_all=True,
+            )
+        rows = MessageMention.objects.filter(message_id=sent["id"]).count()
+        return len(captured.captured_queries), rows
+
+    small, large = cost(5), cost(60)
+    assert small == large
+    assert small[1] == 4  # three users and one row for everyone
