@@ -147,12 +147,9 @@ def conversation_entry_data(
     }
 
 
-# --- Reactions (CONTRACT 10) ------------------------------------------------------------------
-def reaction_push_data(
-    message: Message, *, user_id: int, emoji: str, action: str, count: int
-) -> dict[str, Any]:
-    """The ``reaction`` frame's data: the message as its ``message`` push names it, who gave or
-    took back which emoji (``action`` ``"add"`` or ``"remove"``), and that emoji's count now."""
+def message_ref_data(message: Message) -> dict[str, Any]:
+    """The message as the pushes about it name it (``recall``, ``reaction``, ``edit``), with
+    ``sender_id``, ``receiver_id`` and ``group_id`` as in its ``message`` push."""
     chat_type = message.chat_type
     return {
         "message_id": message.pk,
@@ -161,6 +158,16 @@ def reaction_push_data(
         "sender_id": message.sender_id,
         "receiver_id": message.group_id if chat_type == ChatType.GROUP else message.to_user_id,
         "group_id": message.group_id,
+    }
+
+
+def reaction_push_data(
+    message: Message, *, user_id: int, emoji: str, action: str, count: int
+) -> dict[str, Any]:
+    """The ``reaction`` frame's data: the message, who gave or took back which emoji
+    (``action`` ``"add"`` or ``"remove"``), and that emoji's count now."""
+    return {
+        **message_ref_data(message),
         "user_id": user_id,
         "emoji": emoji,
         "action": action,
@@ -168,18 +175,11 @@ def reaction_push_data(
     }
 
 
-# --- Edit (CONTRACT 10) -------------------------------------------------------------------------
 def edit_push_data(message: Message) -> dict[str, Any]:
-    """The ``edit`` frame's data: the message as its ``message`` push names it, its new text and
-    when it was edited (unix seconds)."""
-    chat_type = message.chat_type
+    """The ``edit`` frame's data: the message, its new text and when it was edited (unix
+    seconds)."""
     return {
-        "message_id": message.pk,
-        "seq": message.seq,
-        "chat_type": chat_type,
-        "sender_id": message.sender_id,
-        "receiver_id": message.group_id if chat_type == ChatType.GROUP else message.to_user_id,
-        "group_id": message.group_id,
+        **message_ref_data(message),
         "content": message.content,
         "edited_at": _unix(message.edited_at),
     }

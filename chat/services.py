@@ -29,7 +29,12 @@ from chat.models import (
 )
 from chat.ordering import message_push_order
 from chat.permissions import MAX_TEXT_LENGTH, SendTarget, pair, send_target
-from chat.presenters import edit_push_data, message_push_data, reaction_push_data
+from chat.presenters import (
+    edit_push_data,
+    message_push_data,
+    message_ref_data,
+    reaction_push_data,
+)
 from files.models import File
 from files.selectors import FILE_NOT_FOUND, file_get_for_message, unexpired_file_or_none
 from files.services import file_remove
@@ -295,15 +300,7 @@ def _recall(message: Message, *, operator_id: int) -> Message:
     message.recalled_at = timezone.now()
     message.save(update_fields=["status", "recalled_at"])
     target_id = message.group_id or message.to_user_id
-    payload = {
-        "message_id": message.pk,
-        "seq": message.seq,
-        "chat_type": message.chat_type,
-        "sender_id": message.sender_id,
-        "receiver_id": target_id,
-        "group_id": message.group_id,
-        "operator_id": operator_id,
-    }
+    payload = {**message_ref_data(message), "operator_id": operator_id}
     recipients = _participant_ids(
         message.conversation, chat_type=message.chat_type, target_id=target_id
     )
