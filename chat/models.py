@@ -118,6 +118,10 @@ class Message(models.Model):
     # ``Reaction`` rows under this message's row lock, read as it is by every message object.
     reactions = models.JSONField(default=list, db_default=Value([], models.JSONField()), blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # What search matches (CONTRACT 11): the current text, a file message's file name, "" once
+    # recalled. Written with the row by the send, edit and recall; indexed for substring search
+    # by migration 0004 (a bigram GIN index on PostgreSQL, an FTS5 trigram table on SQLite).
+    search_text = models.TextField(default="", db_default="", blank=True)
 
     class Meta:
         constraints = [

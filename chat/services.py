@@ -119,6 +119,7 @@ def message_send(
             mentions=mentions or [],
             mention_all=mention_all,
             forwarded=forward_of is not None,
+            search_text=file.file_name if file is not None else content,
         )
         send = store.Send(message, target)
         _store(send)
@@ -298,7 +299,8 @@ def _recall(message: Message, *, operator_id: int) -> Message:
         return message
     message.status = Message.Status.RECALLED
     message.recalled_at = timezone.now()
-    message.save(update_fields=["status", "recalled_at"])
+    message.search_text = ""  # a recalled message never matches a search
+    message.save(update_fields=["status", "recalled_at", "search_text"])
     target_id = message.group_id or message.to_user_id
     payload = {**message_ref_data(message), "operator_id": operator_id}
     recipients = _participant_ids(
@@ -570,7 +572,8 @@ def _edit(user: User, message_id: int, content: str) -> Message:
         edited_at=edited_at,
     )
     message.content, message.edited_at = content, edited_at
-    message.save(update_fields=["content", "edited_at"])
+    message.search_text = content  # search matches the current text only
+    message.save(update_fields=["content", "edited_at", "search_text"])
     # Routed as the message's recall push is routed (to every participant), so that the two
     # stay in the order ``chat.ordering`` hands them over.
     participants = _participant_ids(

@@ -88,11 +88,11 @@ _GROUP_MEMBERS = (
     f"SELECT g.id, g.status, m.user_id, m.muted_until > %s, m.role FROM {_GROUP} g "
     f"LEFT JOIN {_GROUP_MEMBER} m ON m.group_id = g.id WHERE g.id IN ({{ids}}) ORDER BY g.id, m.id"
 )
-_MESSAGE_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_MESSAGE_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _INSERT_MESSAGES = (
     f"INSERT INTO {_MESSAGE} (conversation_id, seq, sender_id, to_user_id, group_id, type, "
     "content, file_id, status, client_msg_id, created_at, reply_to_id, mentions, mention_all, "
-    "forwarded, reactions) "
+    "forwarded, reactions, search_text) "
     # The target names the partial unique index (sender, client_msg_id): only a repeated id is
     # skipped; a duplicate (conversation, seq) raises IntegrityError.
     "VALUES {rows} ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL "
@@ -337,6 +337,7 @@ def _insert_messages(messages: list[Message]) -> None:
             message.mention_all,
             message.forwarded,
             _REACTIONS.get_db_prep_save(message.reactions, connection),
+            message.search_text,
         ]
     sql = _INSERT_MESSAGES.format(rows=_placeholders(len(messages), _MESSAGE_ROW))
     with connection.cursor() as cursor:
