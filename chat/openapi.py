@@ -140,3 +140,26 @@ class MessageReadersSerializer(serializers.Serializer):
     )
     read_count = serializers.IntegerField()
     unread_count = serializers.IntegerField()
+
+
+# --- Message search (CONTRACT 11) -------------------------------------------------------------
+class MessageSearchConversationSerializer(serializers.Serializer):
+    """A search result's conversation seen from me, named as in 8.6."""
+
+    chat_type = serializers.ChoiceField(choices=ChatType.values, help_text="0 private, 1 group")
+    target_id = serializers.IntegerField(help_text="the other user, or the group")
+    target_name = serializers.CharField(
+        help_text="my remark for a friend, else the nickname; or the group name"
+    )
+    target_avatar = serializers.CharField()
+
+
+class MessageSearchResultSerializer(ChatMessageSerializer):
+    """A message object of 8.1/8.2 with its conversation."""
+
+    conversation = MessageSearchConversationSerializer()
+
+
+class MessageSearchSerializer(serializers.Serializer):
+    messages = MessageSearchResultSerializer(many=True, help_text="newest first (by id)")
+    hasMore = serializers.BooleanField(help_text="older matches exist (page on with before_id)")

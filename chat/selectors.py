@@ -1,8 +1,25 @@
 """Chat reads: who may act on which conversation, history pages, the conversation list."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +39,7 @@ from chat.permissions import (
     refuse_myself,
     user_not_found,
 )
-from chat.presenters import conversation_entry_data
+from chat.presenters import conversation_entry_data, message_data
 from groups.models import MANAGER_ROLES, Group, GroupMember
 from groups.selectors import member_user_ids, membership_require
 from imserver.api.errors import AppError, ErrorCode, invalid_parameter_message
@@ -376,4 +393,250 @@ def message_readers(*, user: User, message_id: int) -> dict[str, Any]:
         "unread_user_ids": unread_user_ids,
         "read_count": len(read_user_ids),
         "unread_count": len(unread_user_ids),
+    }
+
+
+# --- Message search (CONTRACT 11) -------------------------------------------------------------
+SEARCH_KEYWORD_MAX_LENGTH = 100
+SEARCH_PAGE_MAX = 100
+# The FTS5 trigram tokenizer (SQLite) finds substrings of three or more characters only.
+_FTS_MIN_TERM_LENGTH = 3
+_FTS_MATCH = "SELECT rowid FROM chat_message_search WHERE chat_message_search MATCH %s"
+
+
+class _BigramsContain(Func):
+    """``im_bigrams(lower(text)) @> im_bigrams(lower(term))`` (PostgreSQL): the text holds
+    every two-character substring of the term, a necessary condition for holding the term.
+    Spelled exactly as the expression of the GIN index ``chat_message_search_bigrams``
+    (migration 0004), so the planner can answer it from the index."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text, term = self.get_source_expressions()
+        text_sql, text_params = compiler.compile(text)
+        term_sql, term_params = compiler.compile(term)
+        sql = f"im_bigrams(lower({text_sql})) @> im_bigrams(lower({term_sql}))"
+        return sql, (*text_params, *term_params)
+
+
+class _LikeIgnoringCase(Func):
+    """``text ILIKE pattern`` on PostgreSQL (case folded by the database's locale: Unicode on a
+    UTF-8 database); ``lower(text) LIKE lower(pattern)`` elsewhere (SQLite: ASCII). ``\\``
+    escapes ``%``, ``_`` and itself in the pattern (``_like_pattern``)."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        text, pattern = self.get_source_expressions()
+        text_sql, text_params = compiler.compile(text)
+        pattern_sql, pattern_params = compiler.compile(pattern)
+        if connection.vendor == "postgresql":
+            sql = f"{text_sql} ILIKE {pattern_sql}"
+        else:
+            sql = f"lower({text_sql}) LIKE lower({pattern_sql}) ESCAPE '\\'"
+        return sql, (*text_params, *pattern_params)
+
+
+def search_terms(keyword: str) -> list[str]:
+    """The keyword's terms: split on whitespace, repeats dropped, in the order given. A keyword
+    without any, or longer than ``SEARCH_KEYWORD_MAX_LENGTH`` once trimmed, is 40000."""
+    keyword = keyword.strip()
+    if not keyword or len(keyword) > SEARCH_KEYWORD_MAX_LENGTH:
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(
+                _("1-%(count)d characters") % {"count": SEARCH_KEYWORD_MAX_LENGTH}, "keyword"
+            ),
+        )
+    return list(dict.fromkeys(keyword.split()))
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _fts_phrase(term: str) -> str:
+    """The term as one FTS5 phrase: quoted, inner quotes doubled, so no character of it is
+    query syntax."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _term_matches(term: str) -> Q:
+    """Messages whose ``search_text`` contains ``term``, case-insensitively.
+
+    The substring test (``ILIKE`` / ``LIKE``) decides; an index narrows the rows it runs on
+    first where one can: on PostgreSQL the bigram index for terms of two or more characters,
+    on SQLite the FTS5 trigram table for terms of three or more. Shorter terms are bounded
+    only by the rest of the query (my conversations)."""
+    matches = Q(_LikeIgnoringCase(F("search_text"), Value(_like_pattern(term))))
+    if connection.vendor == "postgresql":
+        if len(term) >= 2:
+            matches &= Q(_BigramsContain(F("search_text"), Value(term)))
+    elif connection.vendor == "sqlite" and len(term) >= _FTS_MIN_TERM_LENGTH:
+        matches &= Q(pk__in=RawSQL(_FTS_MATCH, (_fts_phrase(term),)))
+    return matches
+
+
+def _searchable_messages(user: User) -> QuerySet[Message]:
+    """The messages the user sees in history, as ``message_history`` and
+    ``message_visible_in_history`` decide, written as one query over all conversations:
+
+    - my entry of the message's conversation has ``clear_seq`` below its ``seq`` (joined
+      before it, not cleared past it). Every private conversation with a message has an entry
+      for both users (the send creates them, nothing deletes them), so for private messages
+      this is history's "cleared past it" rule; a group member without an entry sees nothing
+      old there, as in history;
+    - the conversation is private, or a normal group I am a current member of;
+    - not recalled (a recalled message never matches) and not deleted by me.
+
+    The entry is the join key, so PostgreSQL can start from my entries and read each
+    conversation's messages by ``(conversation, seq)``, or start from an index on the
+    messages and check each against my entries."""
+    is_member = GroupMember.objects.filter(group=OuterRef("conversation__group"), user=user)
+    readable = ConversationMember.objects.filter(
+        Q(conversation__type=ChatType.PRIVATE)
+        | Q(Exists(is_member), conversation__group__status=Group.Status.NORMAL),
+        user=user,
+        conversation_id=OuterRef("conversation_id"),
+        clear_seq__lt=OuterRef("seq"),
+    )
+    deleted = MessageDeletion.objects.filter(user=user, message=OuterRef("pk"))
+    return Message.objects.filter(Exists(readable), status=Message.Status.NORMAL).exclude(
+        Exists(deleted)
+    )
+
+
+def _from_unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def message_search(
+    *,
+    user: User,
+    keyword: str,
+    chat_type: int | None = None,
+    target_id: int | None = None,
+    sender_id: int | None = None,
+    type: int | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    before_id: int | None = None,
+    limit: int = 20,
+) -> tuple[list[Message], bool]:
+    """One page of the messages I see in history that contain every term of ``keyword``
+    (CONTRACT 11), newest first (by id), and whether older matches exist.
+
+    Visibility, terms and filters are all conditions of one query, limited last, so a page is
+    never short while older matches exist. ``chat_type`` and ``target_id`` (both or neither)
+    name one conversation, refused as history refuses it (``conversation_for_reader``: 40003,
+    40004). ``after`` (inclusive) and ``before`` (exclusive) are unix seconds; ``before_id``
+    pages on to older matches; ``limit`` is capped at ``SEARCH_PAGE_MAX``. Sender, file and
+    quoted message are loaded with the page (and the private peer and group, for
+    ``message_search_results``): one query whatever the page size.
+    """
+    terms = search_terms(keyword)
+    if (chat_type is None) != (target_id is None):
+        missing = "target_id" if target_id is None else "chat_type"
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(_("chat_type and target_id go together"), missing),
+        )
+    if limit < 1:
+        raise AppError(ErrorCode.BAD_REQUEST, invalid_parameter_message(_("at least 1"), "limit"))
+    matches = _searchable_messages(user)
+    if chat_type is not None:
+        conversation = conversation_for_reader(user=user, chat_type=chat_type, target_id=target_id)
+        if conversation is None:
+            return [], False
+        matches = matches.filter(conversation=conversation)
+    for term in terms:
+        matches = matches.filter(_term_matches(term))
+    if sender_id is not None:
+        matches = matches.filter(sender_id=sender_id)
+    if type is not None:
+        matches = matches.filter(type=type)
+    if after is not None:
+        matches = matches.filter(created_at__gte=_from_unix(after))
+    if before is not None:
+        matches = matches.filter(created_at__lt=_from_unix(before))
+    if before_id is not None:
+        matches = matches.filter(pk__lt=before_id)
+    limit = min(limit, SEARCH_PAGE_MAX)
+    # The ids are chosen first and the rows joined for them only: the joins never run on more
+    # than one page of rows.
+    page_ids = matches.order_by("-pk").values("pk")[: limit + 1]
+    query = (
+        Message.objects.filter(pk__in=page_ids)
+        .select_related("sender", "to_user", "group", "file", "reply_to")
+        .order_by("-pk")
+    )
+    with _planned_for_its_values():
+        page = list(query)
+    return page[:limit], len(page) > limit
+
+
+@contextmanager
+def _planned_for_its_values() -> Iterator[None]:
+    """Run the statements inside unprepared (psycopg 3 on PostgreSQL), so each is planned for
+    its own terms. A prepared statement soon runs a generic plan, which cannot see the terms;
+    but how many messages hold a term decides between the bigram index (a rare term) and
+    reading my conversations newest first (a common one)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = getattr(raw, "prepare_threshold", None)
+    if threshold is None:
+        yield
+        return
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
+
+
+def _search_conversation_data(
+    message: Message, user_id: int, remarks: dict[int, str]
+) -> dict[str, Any]:
+    """The message's conversation seen from me, named as in my 8.6 list."""
+    if message.group_id is not None:
+        group = message.group
+        return {
+            "chat_type": ChatType.GROUP,
+            "target_id": group.pk,
+            "target_name": group.name,
+            "target_avatar": group.avatar,
+        }
+    peer = message.to_user if message.sender_id == user_id else message.sender
+    return {
+        "chat_type": ChatType.PRIVATE,
+        "target_id": peer.pk,
+        "target_name": remarks.get(peer.pk) or peer.nickname,
+        "target_avatar": peer.avatar,
+    }
+
+
+def message_search_results(*, user: User, **params: Any) -> dict[str, Any]:
+    """``GET /chat/search``'s ``data``: a ``message_search`` page, each message object with
+    its ``conversation``. One query more than the page: my remarks for the private peers."""
+    messages, has_more = message_search(user=user, **params)
+    peer_ids = {
+        message.to_user_id if message.sender_id == user.pk else message.sender_id
+        for message in messages
+        if message.group_id is None
+    }
+    remarks = remarks_for(user.pk, peer_ids)
+    return {
+        "messages": [
+            {
+                **message_data(message),
+                "conversation": _search_conversation_data(message, user.pk, remarks),
+            }
+            for message in messages
+        ],
+        "hasMore": has_more,
     }

@@ -269,3 +269,49 @@ class MessageForwardInputSerializer(serializers.Serializer):
             "target_id": target_id,
             "client_msg_id": attrs.get("client_msg_id") or None,
         }
+
+
+# --- Message search (CONTRACT 11) -------------------------------------------------------------
+MAX_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+
+
+class MessageSearchQuerySerializer(serializers.Serializer):
+    """``GET /chat/search``'s query: a keyword and optional filters (``chat.selectors``
+    ``message_search``)."""
+
+    keyword = TrimmedCharField(
+        max_length=100,
+        help_text="1-100 characters after trimming; split on whitespace, every term must be "
+        "contained (case-insensitive)",
+    )
+    chat_type = serializers.ChoiceField(
+        choices=ChatType.values, required=False, help_text="with target_id: one conversation"
+    )
+    target_id = IdField(required=False, help_text="with chat_type: the other user, or the group")
+    sender_id = IdField(required=False, help_text="only messages of this sender")
+    type = serializers.ChoiceField(
+        choices=Message.Type.values, required=False, help_text="only messages of this type"
+    )
+    after = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_UNIX_SECONDS,
+        help_text="unix seconds: sent at or after",
+    )
+    before = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_UNIX_SECONDS,
+        help_text="unix seconds: sent before",
+    )
+    before_id = IdField(required=False, help_text="a message id: only older matches")
+    limit = serializers.IntegerField(
+        required=False, default=20, min_value=1, help_text="default 20, larger values: 100"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("chat_type" in attrs) != ("target_id" in attrs):
+            missing = "target_id" if "chat_type" in attrs else "chat_type"
+            raise serializers.ValidationError({missing: _("chat_type and target_id go together")})
+        attrs["limit"] = min(attrs["limit"], 100)
+        return attrs

@@ -6,6 +6,7 @@ from chat.views import (
     MessageEditForwardViewSet,
     MessageReactionViewSet,
     MessageReadersViewSet,
+    MessageSearchViewSet,
     MessageViewSet,
 )
 
@@ -25,4 +26,5 @@ urlpatterns = [
     path("chat/unread-count", ConversationAlertViewSet.as_view({"get": "unread_count"})),
     path("chat/message/edit", MessageEditForwardViewSet.as_view({"post": "edit"})),
     path("chat/message/forward", MessageEditForwardViewSet.as_view({"post": "forward"})),
+    path("chat/search", MessageSearchViewSet.as_view({"get": "search"})),
 ]

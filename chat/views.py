@@ -13,6 +13,7 @@ from chat.openapi import (
     HistorySerializer,
     MessageDeletedSerializer,
     MessageReadersSerializer,
+    MessageSearchSerializer,
     PinResultSerializer,
     ReactionSummarySerializer,
     ReadResultSerializer,
@@ -28,6 +29,7 @@ from chat.serializers import (
     MessageEditInputSerializer,
     MessageForwardInputSerializer,
     MessageIdSerializer,
+    MessageSearchQuerySerializer,
     ReactionInputSerializer,
     SendMessageInputSerializer,
     send_input,
@@ -194,3 +196,15 @@ class MessageEditForwardViewSet(viewsets.ViewSet):
         data = validated(MessageForwardInputSerializer, request.data)
         messages_by_user.hit(request.user.pk)  # a forward is a message sent, as 8.1 counts
         return Response(message_data(services.message_forward(sender=request.user, **data)))
+
+
+# --- Message search (CONTRACT 11) -------------------------------------------------------------
+class MessageSearchViewSet(viewsets.ViewSet):
+    @extend_schema(
+        summary="Search the messages I can see: every term a substring, newest first",
+        parameters=[MessageSearchQuerySerializer],
+        responses=responses(MessageSearchSerializer, 403, 404),
+    )
+    def search(self, request: Request) -> Response:
+        params = validated(MessageSearchQuerySerializer, request.query_params)
+        return Response(selectors.message_search_results(user=request.user, **params))

@@ -79,6 +79,7 @@ CONTRACT_PATHS = {
     ("get", "/chat/message/readers"),
     ("post", "/chat/conversation/mute"),
     ("get", "/chat/unread-count"),
+    ("get", "/chat/search"),
 }
 PUBLIC = {"/register", "/login", "/refresh_token", "/logout", "/healthz", "/livez"}
 

@@ -24,6 +24,7 @@ MODULES = [
     "views/notices.js",
     "views/profile.js",
     "views/quote.js",
+    "views/search.js",
     "views/view.js",
 ]
 

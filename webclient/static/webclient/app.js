@@ -96,7 +96,7 @@ function renderMain() {
       onclick: () => { current = id; drawTabs(); drawPanel(); },
     }, label, id === "chats" ? chatBadges() : count ? h("b", { class: "badge", testid: `tab-${id}-badge` }, count) : null);
   }));
-  const drawPanel = () => TABS.find(([id]) => id === current)[2](panel, { openChat });
+  const drawPanel = () => TABS.find(([id]) => id === current)[2](panel, { openChat, openMessage });
   const drawStatus = () => {
     status.dataset.state = store.state.connection;
     status.textContent = { open: "online", connecting: "connecting…", offline: "offline" }[store.state.connection];
@@ -106,6 +106,14 @@ function renderMain() {
   async function openChat(chatType, targetId) {
     try {
       await store.openChat(chatType, targetId);
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+
+  async function openMessage(chatType, targetId, seq) {
+    try {
+      await store.openChatAt(chatType, targetId, seq);
     } catch (error) {
       toast(error.message, "error");
     }

@@ -3,7 +3,8 @@
 //
 // Events: "me", "conversations", "friends", "groups", "notices", "chat" (detail: key),
 // "open" (the open conversation changed), "connection", "badges" (the unread totals),
-// "members" (detail: group id).
+// "members" (detail: group id), "reveal" (detail: {key, seq, flash}: the open conversation should
+// scroll to that message), "search" (state.search changed).
 
 import { api, get, post, upload } from "./api.js";
 
@@ -17,6 +18,7 @@ export const EDIT_WINDOW_MS = 900_000; // IM_EDIT_WINDOW_S default; the server h
 export const ROLE = { member: 0, admin: 1, owner: 2 };
 const QUOTE_TEXT_LENGTH = 200; // code points of a quoted text (the server cuts quotes the same way)
 const PAGE = 20;
+const NEAR_PAGES = 3; // a message at most this many pages older than those loaded is reached by paging back
 
 export const state = {
   me: null,
@@ -33,6 +35,12 @@ export const state = {
   members: new Map(), // group id -> 5.x members (GET /group/members), loaded when first needed
   readers: new Map(), // message id -> {read_user_ids, unread_user_ids, read_count, unread_count}
   groupNotifications: [],
+  search: {
+    keyword: "", // what the shown results were searched for
+    scopeKey: null, // one conversation's key, or null: all of them
+    results: [], // message objects with `conversation` (CONTRACT 11), newest first
+    hasMore: false, loading: false, active: false, error: null,
+  },
 };
 
 const bus = new EventTarget();
@@ -83,8 +91,12 @@ function chatFor(chatType, targetId) {
   if (!state.chats.has(key)) {
     state.chats.set(key, {
       key, chatType, targetId,
-      messages: new Map(), // seq -> message
+      messages: new Map(), // seq -> message: one unbroken run of the conversation's history
       loaded: false, hasOlder: false, loadingOlder: false,
+      // A run opened at an older message (a search result, a far quote) may end before the latest
+      // message: then hasNewer, and pushed messages wait until scrolling down reaches them.
+      hasNewer: false, loadingNewer: false, missed: false,
+      epoch: 0, // counts replaced runs: a page asked for an earlier run is dropped
       peerReadSeq: 0, typing: null, // {name, until}
     });
   }
@@ -108,18 +120,71 @@ function historyQuery(chat, extra) {
   return { target_id: chat.targetId, chat_type: chat.chatType, limit: PAGE, ...extra };
 }
 
+/** Replace what is loaded of a conversation with these history pages (one unbroken run). */
+function replaceRun(chat, pages, { hasOlder, hasNewer }) {
+  chat.messages = new Map();
+  for (const page of pages) addMessages(chat, page.messages.map(fromHistory));
+  Object.assign(chat, { hasOlder, hasNewer, loaded: true, missed: false });
+  emit("chat", chat.key);
+}
+
+/** The newest page, in place of whatever was loaded. */
+async function loadLatest(chat) {
+  const epoch = ++chat.epoch;
+  const page = await get("/chat/history", historyQuery(chat));
+  if (epoch === chat.epoch) replaceRun(chat, [page], { hasOlder: page.hasMore, hasNewer: false });
+}
+
+/** A page on either side of `seq` (the message itself among the older), in place of what was loaded. */
+async function loadAround(chat, seq) {
+  const epoch = ++chat.epoch;
+  const [older, newer] = await Promise.all([
+    get("/chat/history", historyQuery(chat, { before_seq: seq + 1 })),
+    get("/chat/history", historyQuery(chat, { after_seq: seq })),
+  ]);
+  if (epoch === chat.epoch) replaceRun(chat, [older, newer], { hasOlder: older.hasMore, hasNewer: newer.hasMore });
+}
+
 export async function openChat(chatType, targetId) {
   const chat = chatFor(chatType, Number(targetId));
   state.openKey = chat.key;
   emit("open", chat.key);
-  if (!chat.loaded) {
-    const page = await get("/chat/history", historyQuery(chat));
-    addMessages(chat, page.messages.map(fromHistory));
-    chat.hasOlder = page.hasMore;
-    chat.loaded = true;
-    emit("chat", chat.key);
-  }
+  if (!chat.loaded || chat.hasNewer) await loadLatest(chat); // a conversation opens at its end
   markRead(chat);
+  return chat;
+}
+
+/**
+ * Make sure message `seq` is loaded if I can see it: a message a few pages older than those
+ * loaded is reached by paging back (the run stays joined to the latest message); a farther one,
+ * or one in a conversation not loaded yet, gets a run of its own around it.
+ */
+export async function loadMessage(chat, seq) {
+  if (chat.messages.has(seq)) return;
+  if (chat.loaded && chat.messages.size) {
+    const low = minSeq(chat);
+    if (seq > low && (seq < maxSeq(chat) || !chat.hasNewer)) return; // in the run: not mine to see
+    if (seq < low && (!chat.hasOlder || low - seq <= NEAR_PAGES * PAGE)) {
+      while (!chat.messages.has(seq) && chat.hasOlder && seq < minSeq(chat)) {
+        if (!(await loadOlder(chat))) break;
+      }
+      return;
+    }
+  } else if (!chat.loaded) {
+    const conversation = findConversation(chat.key);
+    if (conversation && seq > (conversation.last_seq || 0) - PAGE) return loadLatest(chat);
+  }
+  await loadAround(chat, seq);
+}
+
+/** Open a conversation at one of its messages (a search result): the view scrolls to it and flashes it. */
+export async function openChatAt(chatType, targetId, seq) {
+  const chat = chatFor(chatType, Number(targetId));
+  state.openKey = chat.key;
+  emit("open", chat.key);
+  await loadMessage(chat, seq);
+  markRead(chat);
+  emit("reveal", { key: chat.key, seq, flash: true });
   return chat;
 }
 
@@ -131,8 +196,10 @@ export function closeChat() {
 export async function loadOlder(chat) {
   if (!chat.hasOlder || chat.loadingOlder || chat.messages.size === 0) return 0;
   chat.loadingOlder = true;
+  const epoch = chat.epoch;
   try {
     const page = await get("/chat/history", historyQuery(chat, { before_seq: minSeq(chat) }));
+    if (epoch !== chat.epoch) return 0; // the run was replaced meanwhile
     addMessages(chat, page.messages.map(fromHistory));
     chat.hasOlder = page.hasMore;
     emit("chat", chat.key);
@@ -142,10 +209,35 @@ export async function loadOlder(chat) {
   }
 }
 
-/** Fill the gap after a reconnect: every loaded conversation asks for what follows its last seq. */
+/** The page after the loaded run (scrolling down a run that ends before the latest message). */
+export async function loadNewer(chat) {
+  if (!chat.hasNewer || chat.loadingNewer || chat.messages.size === 0) return 0;
+  chat.loadingNewer = true;
+  const epoch = chat.epoch;
+  let added = 0;
+  try {
+    for (;;) {
+      chat.missed = false;
+      const page = await get("/chat/history", historyQuery(chat, { after_seq: maxSeq(chat) }));
+      if (epoch !== chat.epoch) return 0;
+      addMessages(chat, page.messages.map(fromHistory));
+      added += page.messages.length;
+      chat.hasNewer = page.hasMore;
+      // The end is reached: a message pushed while the page was asked for may not be in it.
+      if (chat.hasNewer || !chat.missed || page.messages.length === 0) break;
+    }
+    emit("chat", chat.key);
+    return added;
+  } finally {
+    chat.loadingNewer = false;
+  }
+}
+
+/** Fill the gap after a reconnect: every loaded conversation asks for what follows its last seq
+ * (a run that ends before the latest message gets the rest when scrolled down). */
 export async function catchUp() {
   for (const chat of state.chats.values()) {
-    if (!chat.loaded) continue;
+    if (!chat.loaded || chat.hasNewer) continue;
     let more = true;
     while (more) {
       const page = await get("/chat/history", historyQuery(chat, { after_seq: maxSeq(chat), limit: 100 }));
@@ -170,8 +262,15 @@ export async function sendMessage(chat, type, content, { replyTo = null, mention
   if (chat.chatType === GROUP && mentions.length) body.mentions = mentions;
   if (chat.chatType === GROUP && mentionAll) body.mention_all = true;
   const message = fromHistory(await post("/chat/send", body));
-  addMessages(chat, [message]);
-  emit("chat", chat.key);
+  if (chat.hasNewer) { // the run ends earlier: show the end of the conversation, where it is
+    await loadLatest(chat);
+    addMessages(chat, [message]);
+    emit("chat", chat.key);
+    emit("reveal", { key: chat.key, seq: message.seq, flash: false });
+  } else {
+    addMessages(chat, [message]);
+    emit("chat", chat.key);
+  }
   noteLastMessage(chat.key, message, { mine: true });
   return message;
 }
@@ -250,7 +349,7 @@ export async function forwardMessage(message, chatType, targetId) {
   const forwarded = fromHistory(await post("/chat/message/forward", body));
   const key = keyOf(chatType, Number(targetId));
   const chat = state.chats.get(key);
-  if (chat && chat.loaded) {
+  if (chat && chat.loaded && !chat.hasNewer) {
     addMessages(chat, [forwarded]);
     emit("chat", key);
   }
@@ -478,6 +577,70 @@ export const updateProfile = async (fields) => {
   await loadMe();
 };
 
+// --- message search (CONTRACT 11) ---------------------------------------------------------------
+
+let searchAsked = 0; // a newer search (or its end) makes the answers to older ones stale
+
+function searchQuery(keyword, scopeKey, extra) {
+  const query = { keyword, limit: PAGE, ...extra };
+  if (scopeKey) {
+    const [chatType, targetId] = scopeKey.split(":");
+    Object.assign(query, { chat_type: chatType, target_id: targetId });
+  }
+  return query;
+}
+
+async function runSearch(extra, keep) {
+  const search = state.search;
+  const asked = ++searchAsked;
+  Object.assign(search, { loading: true, error: null, active: true });
+  if (!keep) Object.assign(search, { results: [], hasMore: false });
+  emit("search");
+  try {
+    const page = await get("/chat/search", searchQuery(search.keyword, search.scopeKey, extra));
+    if (asked !== searchAsked) return;
+    Object.assign(search, { results: [...search.results, ...page.messages], hasMore: page.hasMore });
+  } catch (error) {
+    if (asked !== searchAsked) return;
+    search.error = error.message;
+    throw error;
+  } finally {
+    if (asked === searchAsked) {
+      search.loading = false;
+      emit("search");
+    }
+  }
+}
+
+/** Search my messages for `keyword` (in state.search.scopeKey's conversation, or in all). */
+export function searchMessages(keyword) {
+  state.search.keyword = keyword.trim();
+  if (!state.search.keyword) return endSearch();
+  return runSearch({}, false);
+}
+
+/** The next (older) page of the shown results. */
+export function searchMore() {
+  const { results, hasMore, loading } = state.search;
+  if (!hasMore || loading || !results.length) return Promise.resolve();
+  return runSearch({ before_id: results[results.length - 1].id }, true);
+}
+
+/** Search one conversation (a key) or all (null); the shown search is asked again. */
+export function setSearchScope(scopeKey) {
+  state.search.scopeKey = scopeKey;
+  if (state.search.active && state.search.keyword) return runSearch({}, false);
+  emit("search");
+  return Promise.resolve();
+}
+
+export function endSearch() {
+  searchAsked += 1;
+  Object.assign(state.search, { keyword: "", results: [], hasMore: false, loading: false, active: false, error: null });
+  emit("search");
+  return Promise.resolve();
+}
+
 // --- pushes ---------------------------------------------------------------------------------
 
 function otherParty(senderId, receiverId) {
@@ -496,7 +659,10 @@ const handlers = {
     const key = keyOf(chatType, targetId);
     const message = fromPush(d);
     const chat = state.chats.get(key);
-    if (chat && chat.loaded) {
+    if (chat && chat.loaded && chat.hasNewer) {
+      chat.missed = true; // not joined to the run: loaded when scrolling down reaches it
+      if (message.from !== state.me.id) markRead(chat);
+    } else if (chat && chat.loaded) {
       addMessages(chat, [message]);
       if (chat.typing && message.from !== state.me.id) chat.typing = null;
       emit("chat", key);

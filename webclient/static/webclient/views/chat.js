@@ -4,13 +4,15 @@
 // message; a click on a quote shows the quoted message), react (chips under the message, a
 // click on a chip adds or takes back mine), edit my recent text messages, forward, and on my
 // group messages "read by N" opens the list of readers.
+// A conversation opened at an older message (a search result, a far quote) shows a run of history
+// around it: scrolling up and down loads the pages on either side.
 
 import { fileUrl } from "../api.js";
 import { avatar, formatSize, formatTime, h, replace, toast } from "../dom.js";
 import {
   EDIT_WINDOW_MS, GROUP, PRIVATE, RECALLED, RECALL_WINDOW_MS, TYPE, chatByKey, closeChat,
-  conversationTitle, findConversation, loadOlder, loadReaders, mentionsMe, on, personName, react,
-  recall, sortedMessages, state,
+  conversationTitle, emit, findConversation, loadMessage, loadNewer, loadOlder, loadReaders,
+  mentionsMe, on, personName, react, recall, setSearchScope, sortedMessages, state,
 } from "../store.js";
 import { createComposer } from "./composer.js";
 import { showGroupDetails } from "./groups.js";
@@ -19,7 +21,8 @@ import { quoteNode } from "./quote.js";
 
 export const REACTION_CHOICES = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 const READERS_SHOWN = 10; // my latest group messages whose readers are counted when drawn
-const OLDER_PAGES_FOR_QUOTE = 50; // pages loaded at most to reach a quoted message
+const HIGHLIGHT_MS = 2000; // how long a message shown from a quote or a search result stays marked
+const EDGE_PX = 40; // this close to the top or bottom of the list, the next page is loaded
 
 export function renderChatPane(pane) {
   let view = null; // {chat, list, header, typing, composer, nodes: Map seq -> {el, sig}}
@@ -37,13 +40,15 @@ export function renderChatPane(pane) {
     const composer = createComposer(chat);
     pickerSeq = null;
     list.addEventListener("scroll", async () => {
-      if (list.scrollTop > 40 || !chat.hasOlder || chat.loadingOlder) return;
+      const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight <= EDGE_PX;
+      if (atBottom && chat.hasNewer && !chat.loadingNewer) await loadNewer(chat).catch(() => 0);
+      if (list.scrollTop > EDGE_PX || !chat.hasOlder || chat.loadingOlder) return;
       const before = list.scrollHeight - list.scrollTop;
       const added = await loadOlder(chat).catch(() => 0);
       if (added) list.scrollTop = list.scrollHeight - before; // stay where the reader was
     });
     replace(pane, header, list, typing, composer.el);
-    view = { chat, list, header, typing, composer, nodes: new Map() };
+    view = { chat, list, header, typing, composer, nodes: new Map(), highlight: null }; // highlight: {seq, until}
     drawHeader();
     drawMessages(true);
     composer.focus();
@@ -61,9 +66,19 @@ export function renderChatPane(pane) {
       h("div", { class: "grow" },
         h("div", { class: "name", testid: "chat-title" }, title),
         h("small", { class: "sub" }, chat.chatType === GROUP ? "group" : online ? "online" : online === 0 ? "offline" : "")),
+      h("button", { class: "icon", testid: "chat-search", title: "Search this conversation", onclick: () => searchIn(chat) }, "🔍"),
       chat.chatType === GROUP
         ? h("button", { class: "secondary", testid: "group-details", onclick: () => showGroupDetails(chat.targetId) }, "Members")
         : null);
+  }
+
+  /** The message search of the Chats tab, limited to this conversation, with the cursor in it. */
+  function searchIn(chat) {
+    setSearchScope(chat.key).catch((error) => toast(error.message, "error"));
+    emit("tab", "chats");
+    if (window.matchMedia("(max-width: 760px)").matches) closeChat(); // the sidebar shows instead
+    const field = document.querySelector('[data-testid="message-search-input"]');
+    if (field) field.focus();
   }
 
   function drawTyping() {
@@ -93,10 +108,14 @@ export function renderChatPane(pane) {
     else if (m.type !== TYPE.text && m.file) body = fileBody(m.file);
     else body = h("span", { class: "text", testid: "message-text" }, m.content);
     const mentioned = mentionsMe(m);
+    const highlighted = view.highlight && view.highlight.seq === m.seq && view.highlight.until > Date.now();
     const el = h("li", {
-      class: `msg ${mine ? "mine" : "theirs"} ${recalled ? "recalled" : ""} ${mentioned ? "mentioned" : ""}`,
+      class: `msg ${mine ? "mine" : "theirs"} ${recalled ? "recalled" : ""} ${mentioned ? "mentioned" : ""} ${highlighted ? "flash" : ""}`,
       testid: "message",
-      dataset: { seq: m.seq, id: m.id, status: m.status, mine: mine ? "1" : "0", mentionsMe: mentioned ? "1" : "0" },
+      dataset: {
+        seq: m.seq, id: m.id, status: m.status, mine: mine ? "1" : "0", mentionsMe: mentioned ? "1" : "0",
+        ...(highlighted ? { highlighted: "1" } : {}),
+      },
     },
     !mine && chat.chatType === GROUP ? h("div", { class: "from" }, m.fromNickname || `User ${m.from}`) : null,
     h("div", { class: "line" },
@@ -157,21 +176,33 @@ export function renderChatPane(pane) {
     react(chat, m, emoji, add).catch((error) => { toast(error.message, "error"); drawMessages(); });
   }
 
-  /** Scroll to a message (older pages are loaded until it is there) and make it flash. */
-  async function showMessage(seq) {
+  /** Scroll to a message (loaded first if need be: see store.loadMessage) and make it flash. */
+  async function showMessage(seq, { flash = true } = {}) {
     const { chat } = view;
-    for (let pages = 0; !chat.messages.has(seq) && chat.hasOlder && pages < OLDER_PAGES_FOR_QUOTE; pages += 1) {
-      if (!(await loadOlder(chat).catch(() => 0))) break;
+    try {
+      await loadMessage(chat, seq);
+    } catch (error) {
+      return toast(error.message, "error");
     }
     if (!view || view.chat !== chat) return;
     const el = view.list.querySelector(`[data-testid="message"][data-seq="${Number(seq)}"]`);
-    if (!el) return toast("The quoted message is not in your history", "error");
+    if (!el) return toast("The message is not in your history", "error");
     el.scrollIntoView({ block: "center" });
+    if (!flash) return;
+    // Kept in the view, so a message drawn anew meanwhile (a receipt, an edit) stays marked.
+    const highlight = view.highlight = { seq, until: Date.now() + HIGHLIGHT_MS };
     el.classList.remove("flash");
     void el.offsetWidth; // restart the animation
     el.classList.add("flash");
     el.dataset.highlighted = "1";
-    setTimeout(() => { el.classList.remove("flash"); delete el.dataset.highlighted; }, 2000);
+    setTimeout(() => {
+      if (!view || view.highlight !== highlight) return;
+      view.highlight = null;
+      for (const node of view.list.querySelectorAll('[data-highlighted="1"]')) {
+        node.classList.remove("flash");
+        delete node.dataset.highlighted;
+      }
+    }, HIGHLIGHT_MS);
   }
 
   /** "Read by N" on my latest group messages: counted once when drawn, again on every tick. */
@@ -224,9 +255,22 @@ export function renderChatPane(pane) {
     drawMessages();
   }
 
+  /** The first message at least partly in view, and how far below the list's top it starts. */
+  function topMessage() {
+    const { list } = view;
+    for (const el of list.children) {
+      if (el.dataset.seq && el.offsetTop + el.offsetHeight > list.scrollTop) {
+        return { seq: Number(el.dataset.seq), offset: el.offsetTop - list.scrollTop };
+      }
+    }
+    return null;
+  }
+
   function drawMessages(initial = false) {
     const { chat, list, nodes } = view;
-    nearBottom = initial || list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    // Stuck to the bottom only where the bottom is the latest message.
+    nearBottom = !chat.hasNewer && (initial || list.scrollHeight - list.scrollTop - list.clientHeight < 80);
+    const anchor = nearBottom || initial ? null : topMessage();
     const elements = [];
     if (chat.hasOlder) elements.push(h("li", { class: "older", testid: "older-marker" }, chat.loadingOlder ? "Loading…" : "Scroll up for older messages"));
     else if (chat.loaded) elements.push(h("li", { class: "older", testid: "history-start" }, "Beginning of the conversation"));
@@ -241,9 +285,16 @@ export function renderChatPane(pane) {
         elements.push(el);
       }
     }
+    if (chat.hasNewer) {
+      elements.push(h("li", {
+        class: "older newer", testid: "newer-marker", onclick: () => loadNewer(chat).catch((error) => toast(error.message, "error")),
+      }, chat.loadingNewer ? "Loading…" : "Scroll down for newer messages"));
+    }
     const fromBottom = list.scrollHeight - list.scrollTop;
     list.replaceChildren(...elements);
+    const kept = anchor && nodes.get(anchor.seq);
     if (nearBottom) list.scrollTop = list.scrollHeight;
+    else if (kept && kept.el.isConnected) list.scrollTop = kept.el.offsetTop - anchor.offset; // what was in view stays there
     else list.scrollTop = list.scrollHeight - fromBottom;
     drawTyping();
     // Someone who writes has read what came before: a new message from another member counts
@@ -256,6 +307,7 @@ export function renderChatPane(pane) {
 
   on("open", mount);
   on("chat", (key) => { if (view && key === view.chat.key) drawMessages(); });
+  on("reveal", ({ key, seq, flash }) => { if (view && key === view.chat.key) showMessage(seq, { flash }); });
   on("friends", () => { if (view) drawHeader(); });
   on("conversations", () => { if (view) drawHeader(); });
   on("members", (groupId) => { if (view && view.chat.chatType === GROUP && view.chat.targetId === groupId) redrawAll(); });

@@ -1,17 +1,23 @@
 // The conversation list: pinned first, unread badges (grey when muted), "@N" when someone
-// mentioned me, presence dots for private chats, and pin / mute toggles.
+// mentioned me, presence dots for private chats, and pin / mute toggles. Above it the message
+// search, whose results take the list's place while they are shown.
 
 import { avatar, formatTime, h, replace, toast } from "../dom.js";
 import { GROUP, PRIVATE, keyOf, previewText, setMuted, setPinned, state } from "../store.js";
+import { createSearch } from "./search.js";
 import { defineView } from "./view.js";
 
-export const renderConversations = defineView("chats", ["conversations", "open"], {
-  mount(panel, { openChat }) {
+export const renderConversations = defineView("chats", ["conversations", "open", "search"], {
+  mount(panel, { openChat, openMessage }) {
     const list = h("ul", { class: "list", testid: "conversation-list" });
-    replace(panel, list);
-    return { list, openChat };
+    const search = createSearch({ openMessage });
+    replace(panel, search.el, search.results, list);
+    return { list, openChat, search };
   },
-  update({ list, openChat }) {
+  update({ list, openChat, search }) {
+    search.draw();
+    list.hidden = state.search.active;
+    if (state.search.active) return;
     if (state.conversations.length === 0) {
       return replace(list, h("li", { class: "empty" }, "No conversations yet. Find people under Contacts."));
     }
