@@ -402,6 +402,11 @@ SEARCH_PAGE_MAX = 100
 # The FTS5 trigram tokenizer (SQLite) finds substrings of three or more characters only.
 _FTS_MIN_TERM_LENGTH = 3
 _FTS_MATCH = "SELECT rowid FROM chat_message_search WHERE chat_message_search MATCH %s"
+# PostgreSQL: the most messages the bigram index may find for a keyword (before the substring
+# test and visibility) for the page to be looked for among them; more, and the page is read
+# from my conversations instead (``_narrowed_by_index``). Checking this many candidates is
+# cheap next to reading all the messages I see, which a rare term in my conversations costs.
+SEARCH_INDEX_CANDIDATES_MAX = 2000
 
 
 class _BigramsContain(Func):
@@ -466,15 +471,13 @@ def _fts_phrase(term: str) -> str:
 def _term_matches(term: str) -> Q:
     """Messages whose ``search_text`` contains ``term``, case-insensitively.
 
-    The substring test (``ILIKE`` / ``LIKE``) decides; an index narrows the rows it runs on
-    first where one can: on PostgreSQL the bigram index for terms of two or more characters,
-    on SQLite the FTS5 trigram table for terms of three or more. Shorter terms are bounded
-    only by the rest of the query (my conversations)."""
+    The substring test (``ILIKE`` / ``LIKE``) decides. On SQLite the FTS5 trigram table
+    narrows the rows it runs on for terms of three or more characters; on PostgreSQL the
+    bigram index narrows them for the keyword as a whole, when it finds few enough
+    (``_narrowed_by_index``). Otherwise a term is bounded only by the rest of the query (my
+    conversations)."""
     matches = Q(_LikeIgnoringCase(F("search_text"), Value(_like_pattern(term))))
-    if connection.vendor == "postgresql":
-        if len(term) >= 2:
-            matches &= Q(_BigramsContain(F("search_text"), Value(term)))
-    elif connection.vendor == "sqlite" and len(term) >= _FTS_MIN_TERM_LENGTH:
+    if connection.vendor == "sqlite" and len(term) >= _FTS_MIN_TERM_LENGTH:
         matches &= Q(pk__in=RawSQL(_FTS_MATCH, (_fts_phrase(term),)))
     return matches
 
@@ -491,9 +494,9 @@ def _searchable_messages(user: User) -> QuerySet[Message]:
     - the conversation is private, or a normal group I am a current member of;
     - not recalled (a recalled message never matches) and not deleted by me.
 
-    The entry is the join key, so PostgreSQL can start from my entries and read each
-    conversation's messages by ``(conversation, seq)``, or start from an index on the
-    messages and check each against my entries."""
+    PostgreSQL checks each message it reads against my entries; it cannot start from them
+    through this test alone (the ``clear_seq`` comparison is not an equality), hence the
+    plain ``conversation IN (my entries)`` of ``_narrowed_by_index``."""
     is_member = GroupMember.objects.filter(group=OuterRef("conversation__group"), user=user)
     readable = ConversationMember.objects.filter(
         Q(conversation__type=ChatType.PRIVATE)
@@ -506,6 +509,52 @@ def _searchable_messages(user: User) -> QuerySet[Message]:
     return Message.objects.filter(Exists(readable), status=Message.Status.NORMAL).exclude(
         Exists(deleted)
     )
+
+
+def _narrowed_by_index(
+    matches: QuerySet[Message],
+    *,
+    user: User,
+    terms: list[str],
+    conversation: Conversation | None,
+) -> QuerySet[Message]:
+    """``matches`` (PostgreSQL) with the narrowing that reads the fewest rows: the messages
+    the bigram index finds for the keyword, when it finds at most
+    ``SEARCH_INDEX_CANDIDATES_MAX``; else my conversations. Both select exactly
+    ``matches`` (the index finds a superset of the substring matches, and I only see
+    messages of conversations I have an entry in), so the choice changes the cost, never the
+    page.
+
+    One query decides, on the index alone (and the conversation, when the search names one):
+    is there a candidate past the cap (``SELECT 1 FROM chat_message WHERE
+    im_bigrams(lower(search_text)) @> im_bigrams(lower(term)) AND ... LIMIT 1 OFFSET cap``).
+    The planner cannot tell: it takes a term's bigrams as independent, so for a common word
+    (``hello``: he, el, ll, lo) it expects a handful of messages where a large share of all
+    messages hold them, and reads every one through the index to find my newest few.
+
+    - At most the cap: ``id IN (the candidates, LIMIT cap + 1)``. The page is found among
+      them (substring test, visibility, filters, newest first): bounded by the cap whatever
+      the rest of the query.
+    - More (or no term of two or more characters: no bigram to look up): no bigram
+      condition, and ``conversation_id IN (my entries)``, an equality PostgreSQL can start
+      from, reading each of my conversations by ``(conversation, seq)`` or, when the
+      substring test is common, my newest messages first. The cost is bounded by the
+      messages I see, never by how many messages in all hold the term.
+
+    The decision is a separate statement so that the page statement holds only the chosen
+    narrowing: both in one statement (``UNION ALL`` of two gated branches) plans both and
+    runs the index check once per branch."""
+    bigrams = [
+        Q(_BigramsContain(F("search_text"), Value(term))) for term in terms if len(term) >= 2
+    ]
+    candidates = Message.objects.filter(*bigrams).order_by()
+    if conversation is not None:
+        candidates = candidates.filter(conversation=conversation)
+    cap = SEARCH_INDEX_CANDIDATES_MAX
+    if bigrams and not candidates[cap : cap + 1].exists():
+        return matches.filter(pk__in=candidates.values("pk")[: cap + 1])
+    mine = ConversationMember.objects.filter(user=user).values("conversation_id")
+    return matches.filter(conversation_id__in=mine)
 
 
 def _from_unix(seconds: int) -> datetime:
@@ -546,6 +595,7 @@ def message_search(
     if limit < 1:
         raise AppError(ErrorCode.BAD_REQUEST, invalid_parameter_message(_("at least 1"), "limit"))
     matches = _searchable_messages(user)
+    conversation = None
     if chat_type is not None:
         conversation = conversation_for_reader(user=user, chat_type=chat_type, target_id=target_id)
         if conversation is None:
@@ -564,15 +614,17 @@ def message_search(
     if before_id is not None:
         matches = matches.filter(pk__lt=before_id)
     limit = min(limit, SEARCH_PAGE_MAX)
-    # The ids are chosen first and the rows joined for them only: the joins never run on more
-    # than one page of rows.
-    page_ids = matches.order_by("-pk").values("pk")[: limit + 1]
-    query = (
-        Message.objects.filter(pk__in=page_ids)
-        .select_related("sender", "to_user", "group", "file", "reply_to")
-        .order_by("-pk")
-    )
     with _planned_for_its_values():
+        if connection.vendor == "postgresql":
+            matches = _narrowed_by_index(matches, user=user, terms=terms, conversation=conversation)
+        # The ids are chosen first and the rows joined for them only: the joins never run on
+        # more than one page of rows.
+        page_ids = matches.order_by("-pk").values("pk")[: limit + 1]
+        query = (
+            Message.objects.filter(pk__in=page_ids)
+            .select_related("sender", "to_user", "group", "file", "reply_to")
+            .order_by("-pk")
+        )
         page = list(query)
     return page[:limit], len(page) > limit
 
@@ -581,8 +633,8 @@ def message_search(
 def _planned_for_its_values() -> Iterator[None]:
     """Run the statements inside unprepared (psycopg 3 on PostgreSQL), so each is planned for
     its own terms. A prepared statement soon runs a generic plan, which cannot see the terms;
-    but how many messages hold a term decides between the bigram index (a rare term) and
-    reading my conversations newest first (a common one)."""
+    but how many messages hold a term decides the plan: how to read the bigram index, and
+    whether to read my conversations one by one or my newest messages first."""
     if connection.vendor != "postgresql":
         yield
         return
