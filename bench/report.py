@@ -13,6 +13,8 @@ TARGETS = {
     "3_open_loop_latency_ws": ("latency_ms.p99", "<=", 50, "ms p99"),
     "4_group_fan_out": ("latency_ms.p99", "<=", 200, "ms p99"),
     "5_idle_sockets": ("rss_per_connection_kb", "<=", 50, "KB/connection"),
+    "6_search_rare_all": ("p95", "<=", 50, "ms p95"),
+    "6_search_common_all": ("p95", "<=", 150, "ms p95"),
 }
 
 TITLES = {
@@ -22,6 +24,9 @@ TITLES = {
     "3_open_loop_latency_ws": "open loop, fixed rate, /ws frames",
     "4_group_fan_out": "group fan-out (all members)",
     "5_idle_sockets": "idle sockets",
+    "6_search": "search over a million messages (details)",
+    "6_search_rare_all": "search, rare term, all my conversations, first page",
+    "6_search_common_all": "search, common term, all my conversations, first page",
 }
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#17becf", "#9467bd", "#ff7f0e"]
@@ -116,6 +121,10 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _inline(value: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+
+
 def markdown(results: dict[str, Any], *, plot_name: str) -> str:
     machine, stack, config = results["machine"], results["stack"], results["config"]
     lines = [
@@ -147,13 +156,17 @@ def markdown(results: dict[str, Any], *, plot_name: str) -> str:
         for key, value in result.items():
             if key.startswith("_"):
                 continue
+            if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+                lines.append(f"- {key}:")
+                lines += [f"  - {k}: {_inline(v)}" for k, v in value.items()]
+                continue
             if isinstance(value, dict):
-                value = ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+                value = _inline(value)
             lines.append(f"- {key}: {_fmt(value)}")
         lines.append("")
+    if plot_name:
+        lines += [f"![latency distribution]({plot_name})", ""]
     lines += [
-        f"![latency distribution]({plot_name})",
-        "",
         f"Configuration: `{json.dumps(config, sort_keys=True)}`",
         "",
     ]
@@ -177,8 +190,13 @@ def write(results: dict[str, Any], out_dir: Path) -> list[Path]:
     }
     json_path = out_dir / f"{label}.json"
     json_path.write_text(json.dumps(clean, indent=2, ensure_ascii=False) + "\n")
-    svg_path = out_dir / f"{label}-latency.svg"
-    svg_path.write_text(latency_svg(series) + "\n")
+    written = [json_path]
+    plot_name = ""
+    if series:  # scenario 6 alone has no delivery latencies to plot
+        svg_path = out_dir / f"{label}-latency.svg"
+        svg_path.write_text(latency_svg(series) + "\n")
+        plot_name = svg_path.name
+        written.append(svg_path)
     md_path = out_dir / f"{label}.md"
-    md_path.write_text(markdown(clean, plot_name=svg_path.name))
-    return [json_path, md_path, svg_path]
+    md_path.write_text(markdown(clean, plot_name=plot_name))
+    return [*written, md_path]

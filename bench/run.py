@@ -6,7 +6,10 @@ in-memory layer), ``BENCH_WORKERS`` (daphne processes; default 2 with Redis, els
 ``BENCH_LABEL`` (output name, default ``latest``), ``BENCH_OUT`` (default ``docs/benchmarks``),
 ``BENCH_SCENARIOS`` (e.g. ``1,2,3``), ``BENCH_IDLE`` (idle sockets, default 10000),
 ``BENCH_PROFILE=1`` (py-spy profiles of the workers during scenarios 1, 2 and 4;
-``BENCH_PROFILE_GIL=1`` samples only the thread holding the GIL).
+``BENCH_PROFILE_GIL=1`` samples only the thread holding the GIL). Scenario 6 (search over a
+million messages, PostgreSQL only; ``bench/search.py``) is not in the default set:
+``BENCH_SCENARIOS=6``, with ``BENCH_SEARCH_MESSAGES``, ``BENCH_SEARCH_REPEAT`` and
+``BENCH_SEARCH_TIME_LIMIT_S``.
 """
 
 import asyncio
@@ -19,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import profile, report
+from bench import profile, report, search
 from bench.client import Api, Socket, User, bounded_gather, create_user, keep_alive
 from bench.scenarios import (
     Run,
@@ -52,6 +55,9 @@ def config_from_env() -> dict:
         "idle": _int("BENCH_IDLE", 10000),
         "idle_concurrency": _int("BENCH_IDLE_CONCURRENCY", 100),
         "idle_time_limit_s": _int("BENCH_IDLE_TIME_LIMIT_S", 300),
+        "search_messages": _int("BENCH_SEARCH_MESSAGES", 1_000_000),
+        "search_repeat": _int("BENCH_SEARCH_REPEAT", 50),
+        "search_time_limit_s": _int("BENCH_SEARCH_TIME_LIMIT_S", 300),
         "scenarios": os.environ.get("BENCH_SCENARIOS", "1,2,3,4,5"),
         "label": os.environ.get("BENCH_LABEL", "latest"),
         "profile": os.environ.get("BENCH_PROFILE", "") == "1",
@@ -135,6 +141,8 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
         return profile.record(stack, out_dir, name, config["profile"], gil=config["profile_gil"])
 
     wanted = set(config["scenarios"].split(","))
+    if not wanted & {"1", "2", "3", "4", "5"}:
+        return {}
     api = Api(stack.base_url)
     run = Run()
     results: dict = {}
@@ -258,6 +266,8 @@ def main() -> int:
     try:
         info = machine_info(stack)
         scenarios = asyncio.run(benchmark(stack, config, out_dir))
+        if "6" in config["scenarios"].split(","):
+            scenarios.update(asyncio.run(search.scenario(stack, config, out_dir)))
     finally:
         log = stack.stderr_path
         log_tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""

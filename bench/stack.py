@@ -61,6 +61,9 @@ class Stack:
         self.database_url = os.environ.get("DATABASE_URL", "")
         self.redis_url = os.environ.get("REDIS_URL", "")
         self.db_name = db_name
+        # One key for the servers and any helper process (scenario 6's plans) that checks their
+        # tokens.
+        self.secret_key = secrets.token_urlsafe(48)
         self.tmp = Path(tempfile.mkdtemp(prefix="im-bench-"))
         self.process: subprocess.Popen | None = None
         self.stderr_path = self.tmp / "server.log"
@@ -108,7 +111,7 @@ class Stack:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SECRET_KEY": self.secret_key,
             "IM_THROTTLE": "0",
             # Scenario 5 spreads its idle sockets over the users it has (20 each for 10,000
             # sockets and 500 users); the per-user cap stays on with IM_THROTTLE=0.
