@@ -20,6 +20,11 @@ class Socket(Protocol):
     async def send(self, text_data: str | None = None) -> None: ...
 
 
+# Seconds a stopping listener waits to leave the fan-out group; the group's expiry in the
+# channel layer removes a membership that could not be discarded.
+LEAVE_TIMEOUT_S = 2
+
+
 class LocalSockets:
     """The open sockets of one event loop by user, and the listener of ``im.fanout``.
 
@@ -82,8 +87,9 @@ class LocalSockets:
                     continue
                 await self.deliver(message["user_ids"], message["text"])
         finally:
-            try:
-                await layer.group_discard(FANOUT_GROUP, channel)
+            try:  # bounded: a stuck layer must not keep a stopping listener (or loop) alive
+                async with asyncio.timeout(LEAVE_TIMEOUT_S):
+                    await layer.group_discard(FANOUT_GROUP, channel)
             except Exception:  # the layer may be down or the loop closing
                 logger.debug("leaving %s failed", FANOUT_GROUP, exc_info=True)
 

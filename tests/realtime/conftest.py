@@ -1,10 +1,11 @@
 """Consumer tests drive the full ASGI application through Channels' WebsocketCommunicator."""
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import pytest
+import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
@@ -57,8 +58,12 @@ def access_token(user: User) -> str:
     return token_pair_for_user(user)["access_token"]
 
 
-@pytest.fixture
-def open_socket() -> Callable[..., Any]:
+@pytest_asyncio.fixture
+async def open_socket() -> AsyncIterator[Callable[..., Any]]:
+    """``connect(user, ...)``: a socket through the whole ASGI application. Every socket still
+    open is closed in the test's own event loop when the test ends (the consumer leaves its
+    groups and the loop's fan-out listener stops, each bounded in time), so closing the loop
+    has nothing left to cancel."""
     opened: list[WebsocketCommunicator] = []
 
     async def connect(
@@ -82,4 +87,7 @@ def open_socket() -> Callable[..., Any]:
         return connected, Socket(communicator)
 
     yield connect
+    for communicator in opened:
+        with contextlib.suppress(Exception):
+            await communicator.disconnect(timeout=2)
     forget_presence()
