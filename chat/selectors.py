@@ -444,16 +444,8 @@ class _LikeIgnoringCase(Func):
 
 
 def search_terms(keyword: str) -> list[str]:
-    """The keyword's terms: split on whitespace, repeats dropped, in the order given. A keyword
-    without any, or longer than ``SEARCH_KEYWORD_MAX_LENGTH`` once trimmed, is 40000."""
-    keyword = keyword.strip()
-    if not keyword or len(keyword) > SEARCH_KEYWORD_MAX_LENGTH:
-        raise AppError(
-            ErrorCode.BAD_REQUEST,
-            invalid_parameter_message(
-                _("1-%(count)d characters") % {"count": SEARCH_KEYWORD_MAX_LENGTH}, "keyword"
-            ),
-        )
+    """The keyword's terms: split on whitespace, repeats dropped, in the order given (the
+    keyword's length is checked with the rest of the query, ``MessageSearchQuerySerializer``)."""
     return list(dict.fromkeys(keyword.split()))
 
 
@@ -581,19 +573,13 @@ def message_search(
     never short while older matches exist. ``chat_type`` and ``target_id`` (both or neither)
     name one conversation, refused as history refuses it (``conversation_for_reader``: 40003,
     40004). ``after`` (inclusive) and ``before`` (exclusive) are unix seconds; ``before_id``
-    pages on to older matches; ``limit`` is capped at ``SEARCH_PAGE_MAX``. Sender, file and
+    pages on to older matches. The query's checks (keyword length, both or neither of
+    ``chat_type`` and ``target_id``, ``limit`` 1 to ``SEARCH_PAGE_MAX``) are the serializer's,
+    ``MessageSearchQuerySerializer``. Sender, file and
     quoted message are loaded with the page (and the private peer and group, for
     ``message_search_results``): one query whatever the page size.
     """
     terms = search_terms(keyword)
-    if (chat_type is None) != (target_id is None):
-        missing = "target_id" if target_id is None else "chat_type"
-        raise AppError(
-            ErrorCode.BAD_REQUEST,
-            invalid_parameter_message(_("chat_type and target_id go together"), missing),
-        )
-    if limit < 1:
-        raise AppError(ErrorCode.BAD_REQUEST, invalid_parameter_message(_("at least 1"), "limit"))
     matches = _searchable_messages(user)
     conversation = None
     if chat_type is not None:
@@ -613,7 +599,6 @@ def message_search(
         matches = matches.filter(created_at__lt=_from_unix(before))
     if before_id is not None:
         matches = matches.filter(pk__lt=before_id)
-    limit = min(limit, SEARCH_PAGE_MAX)
     with _planned_for_its_values():
         if connection.vendor == "postgresql":
             matches = _narrowed_by_index(matches, user=user, terms=terms, conversation=conversation)

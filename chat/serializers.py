@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from chat.models import ChatType, Message
 from chat.permissions import MAX_TEXT_LENGTH
+from chat.selectors import SEARCH_KEYWORD_MAX_LENGTH, SEARCH_PAGE_MAX
 from imserver.api.fields import IdField, TrimmedCharField
 from imserver.api.validation import validated
 
@@ -173,7 +174,7 @@ class HistoryQuerySerializer(ConversationTargetSerializer):
             raise serializers.ValidationError(
                 {"after_seq": _("before_seq and after_seq cannot be combined")}
             )
-        attrs["limit"] = min(attrs["limit"], 100)
+        attrs["limit"] = min(attrs["limit"], SEARCH_PAGE_MAX)
         return attrs
 
 
@@ -280,7 +281,7 @@ class MessageSearchQuerySerializer(serializers.Serializer):
     ``message_search``)."""
 
     keyword = TrimmedCharField(
-        max_length=100,
+        max_length=SEARCH_KEYWORD_MAX_LENGTH,
         help_text="1-100 characters after trimming; split on whitespace, every term must be "
         "contained (case-insensitive)",
     )
@@ -313,5 +314,5 @@ class MessageSearchQuerySerializer(serializers.Serializer):
         if ("chat_type" in attrs) != ("target_id" in attrs):
             missing = "target_id" if "chat_type" in attrs else "chat_type"
             raise serializers.ValidationError({missing: _("chat_type and target_id go together")})
-        attrs["limit"] = min(attrs["limit"], 100)
+        attrs["limit"] = min(attrs["limit"], SEARCH_PAGE_MAX)
         return attrs
