@@ -80,3 +80,54 @@ def test_a_reply_with_mentions_sent_as_a_frame_reaches_the_group(group: tuple) -
 
     asyncio.run(scenario())
     assert "Traceback" not in server.output(), server.output()[-4000:]
+
+
+@pytest.mark.parametrize("group", ["memory"], indirect=True)
+def test_the_limits_and_codes_of_sections_10_and_11_through_the_server(group: tuple) -> None:
+    """What a client sees of the limits and codes through a real process: the 10-emoji cap and
+    the 32-code-point emoji, edits by the sender only, who may ask for readers, mute and the
+    badge, and the search's bounds (keyword length, limit, chat_type with target_id)."""
+    server, owner, member, group_id = group
+    sent = member.call(
+        "POST", "/chat/send", {"group_id": group_id, "chat_type": 1, "content": "找到我 needle"}
+    )
+    message_id = sent["id"]
+    for n in range(10):
+        member.call("POST", "/chat/message/react", {"message_id": message_id, "emoji": f"e{n}"})
+    eleventh = member.answer(
+        "POST", "/chat/message/react", {"message_id": message_id, "emoji": "x"}
+    )
+    assert eleventh["code"] == 40000 and "emoji" in eleventh["message"]
+    assert (
+        member.answer("POST", "/chat/message/react", {"message_id": message_id, "emoji": "x" * 33})[
+            "code"
+        ]
+        == 40000
+    )
+    assert (
+        owner.answer("POST", "/chat/message/edit", {"message_id": message_id, "content": "y"})[
+            "code"
+        ]
+        == 40003
+    )
+    readers = owner.call("GET", f"/chat/message/readers?message_id={message_id}")
+    assert (readers["read_user_ids"], readers["unread_user_ids"]) == ([], [owner.id])
+    own = owner.call("POST", "/chat/send", {"group_id": group_id, "chat_type": 1, "content": "o"})
+    assert member.answer("GET", f"/chat/message/readers?message_id={own['id']}")["code"] == 40003
+    muted = owner.call(
+        "POST", "/chat/conversation/mute", {"target_id": group_id, "chat_type": 1, "is_muted": True}
+    )
+    assert muted["is_muted"] is True
+    assert owner.call("GET", "/chat/unread-count") == {
+        "unread_count": 0,
+        "muted_unread_count": 0,
+        "mention_count": 0,
+    }
+    found = owner.call("GET", "/chat/search?keyword=%E6%89%BE%E5%88%B0&limit=500")
+    assert [m["id"] for m in found["messages"]] == [message_id]
+    assert found["messages"][0]["conversation"]["target_id"] == group_id
+    too_long = owner.answer("GET", "/chat/search?keyword=" + "k" * 101)
+    assert too_long["code"] == 40000 and "keyword" in too_long["message"]
+    assert owner.answer("GET", "/chat/search?keyword=k&limit=0")["code"] == 40000
+    assert owner.answer("GET", "/chat/search?keyword=k&chat_type=1")["code"] == 40000
+    assert "Traceback" not in server.output(), server.output()[-4000:]
