@@ -7,7 +7,7 @@ registered there.
 Close codes: 4001 missing, invalid, expired or revoked token (also when the token expires while
 connected, or the user is banned, deactivated, changes the password or logs out everywhere);
 4008 silent for longer than ``IM_WS_IDLE_TIMEOUT_S``; 4029 more than
-``IM_WS_MAX_CONNECTIONS_PER_USER`` sockets of one user; 1011 the channel layer failed while
+``IM_WS_MAX_CONNECTIONS_PER_USER`` sockets of one user; 4011 the channel layer failed while
 connecting; 1009 a frame over ``IM_WS_MAX_FRAME_BYTES``. The server override
 ``imserver.overrides.daphne_limits`` holds the frame limit in the protocol layer and adds 4009
 (slow consumer); without it, this consumer checks the frame size itself.
@@ -35,7 +35,7 @@ from rest_framework.exceptions import APIException, AuthenticationFailed
 from accounts.authentication import user_for_validated_token
 from accounts.models import User
 from imserver.api.errors import ErrorCode, invalid_parameter_message
-from imserver.api.exceptions import code_and_message
+from imserver.api.exceptions import backing_service_error, code_and_message
 from imserver.api.json_limits import BAD_UNICODE, TOO_DEEP, JsonRefused, loads_checked
 from imserver.overrides.lanes import run_sync
 from imserver.publish import push_now, user_group_name
@@ -55,7 +55,9 @@ CLOSE_UNAUTHORIZED = 4001
 CLOSE_IDLE = 4008
 CLOSE_TOO_MANY_CONNECTIONS = 4029
 CLOSE_TOO_BIG = 1009
-CLOSE_SERVER_ERROR = 1011
+# Autobahn sends only 1000 and 3000-4999 from the server side (1011 raises instead of closing),
+# so a failed backing service closes with 4011, "1011" in the application's own range.
+CLOSE_SERVER_ERROR = 4011
 
 
 def language_from_scope(scope: dict[str, Any]) -> str:
@@ -120,6 +122,16 @@ class ClientConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
+        except Exception:
+            if hasattr(self, "base_send"):
+                raise
+            # Channels asks the layer for this socket's channel before it reads the handshake:
+            # when the layer cannot answer there is no consumer yet to close the socket, so it
+            # is accepted and closed here with the code of a failed layer.
+            logger.exception("the channel layer gave no channel for a new socket")
+            await receive()
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": CLOSE_SERVER_ERROR})
         finally:
             await self._leave(None)
 
@@ -372,13 +384,15 @@ class ClientConsumer(AsyncWebsocketConsumer):
 
         try:
             return await run_sync(run)
-        except APIException as exc:
+        except Exception as exc:
+            refusal = exc if isinstance(exc, APIException) else backing_service_error(exc)
+            if refusal is None:
+                logger.exception("frame from user %s failed", self._user_id())
+                await self._internal_error(**echo)
+                return None
             with translation.override(language):
-                code, message = code_and_message(exc)
+                code, message = code_and_message(refusal)
             await self._error(message, code=code, **echo)
-        except Exception:
-            logger.exception("frame from user %s failed", self._user_id())
-            await self._internal_error(**echo)
         return None
 
     async def _internal_error(self, **echo: Any) -> None:

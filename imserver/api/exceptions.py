@@ -5,6 +5,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import redis.exceptions
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import (
@@ -41,10 +42,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, SuspiciousOperation):
         exc = suspicious_request_error(exc)
 
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        # The database is down or unreachable: a backing service failed (50001), not a bug.
-        logger.warning("database unavailable: %s", exc)
-        exc = AppError(ErrorCode.SERVICE_UNAVAILABLE, _("The database is unavailable"))
+    exc = backing_service_error(exc) or exc
     if not isinstance(exc, exceptions.APIException):
         return server_error_response(exc)
 
@@ -60,6 +58,21 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     extra = {"data": exc.data} if getattr(exc, "data", None) is not None else {}
     set_rollback()
     return Response(error_body(code, message, **extra), status=http_status, headers=headers)
+
+
+def backing_service_error(exc: Exception) -> AppError | None:
+    """50001 for a backing service that is down or unreachable (the database, or Redis: cache,
+    rate limits, presence), which is not a bug; None for any other exception. REST and /ws
+    frames both use it."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        return AppError(ErrorCode.SERVICE_UNAVAILABLE, _("The database is unavailable"))
+    # ConnectionError covers a refused or lost connection and a Redis still loading its data;
+    # other RedisErrors (a wrong command, a script error) are bugs and stay 50000.
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        logger.warning("redis unavailable: %s", exc)
+        return AppError(ErrorCode.SERVICE_UNAVAILABLE, _("Redis is unavailable"))
+    return None
 
 
 def suspicious_request_error(exc: SuspiciousOperation) -> AppError:
