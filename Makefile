@@ -49,16 +49,21 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/pip install --disable-pip-version-check -q -r bench/requirements.txt
 	$(BIN)/python -m bench.run
 
-## The whole suite on the embedded defaults, or on DATABASE_URL / REDIS_URL when set.
+## The whole suite on the embedded defaults, or on DATABASE_URL / REDIS_URL when set. In two
+## processes (pytest-xdist, each test file whole in one) unless REDIS_URL is set: the Redis tests
+## share the numbered databases of one Redis server, so they run one at a time.
+TEST_WORKERS ?= $(if $(REDIS_URL),0,2)
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-## Ruff, the import contracts of .importlinter (the layers of docs/architecture.md), and the
-## locks against their inputs.
+## Ruff, the import contracts of .importlinter (the layers of docs/architecture.md), mypy with
+## the Django and DRF stubs (pyproject.toml [tool.mypy]; the plugin loads the settings, hence
+## DEBUG=1), and the locks against their inputs.
 lint: $(VENV)/.dev-installed lock-check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache --no-logo
+	DEBUG=1 $(BIN)/mypy
 
 ## Compile requirements*.in into the hash-pinned requirements*.txt (scripts/lock.py, uv). Keeps
 ## every version already pinned; LOCK_ARGS="--upgrade-package NAME" (or --upgrade) moves one (all).

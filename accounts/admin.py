@@ -41,13 +41,14 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("-id",)
     readonly_fields = ("token_version", "created_at", "updated_at", "last_login", "date_joined")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        # Django's UserAdmin sets them; the stubs type every ModelAdmin's as optional.
+        *DjangoUserAdmin.fieldsets,  # type: ignore[misc]
         (_("IM profile"), {"fields": ("nickname", "avatar", "status", "token_version")}),
         (_("Timestamps"), {"fields": ("created_at", "updated_at")}),
     )
     actions = ("ban_users", "unban_users")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple:
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         """Staff who are not superusers see the privilege fields but cannot change them, so
         ``change_user`` never grows into staff, superuser or any permission (their own
         included). A read-only field is ignored in the POST, whatever the browser sends."""
@@ -102,7 +103,7 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False  # deleting would cut conversations' history: moderation bans instead
 
-    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         """Banning through the edit form revokes tokens just like the action does (the change
         view writes the admin log entry itself)."""
         status_changed = change and "status" in form.changed_data

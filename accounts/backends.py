@@ -1,7 +1,9 @@
 """Session authentication (the admin): Django's model backend, refusing banned users."""
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+
+from accounts.models import User
 
 
 class AccountBackend(ModelBackend):
@@ -13,5 +15,5 @@ class AccountBackend(ModelBackend):
     request, and a ban needs no other change (``is_active``, ``is_staff``) to keep them out.
     """
 
-    def user_can_authenticate(self, user: AbstractBaseUser | None) -> bool:
+    def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
         return super().user_can_authenticate(user) and not getattr(user, "is_banned", False)

@@ -1,4 +1,4 @@
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -48,8 +48,14 @@ class User(AbstractUser):
         return self.username
 
     @classmethod
-    def from_db(cls, db: str, field_names: Iterable[str], values: Iterable[Any]) -> "User":
-        user = super().from_db(db, field_names, values)
+    def from_db(
+        cls,
+        db: str | None,
+        field_names: Collection[str],
+        values: Collection[Any],
+        **kwargs: Any,
+    ) -> "User":
+        user = super().from_db(db, field_names, values, **kwargs)
         user._remember_stored(_REVOKING_FIELDS)
         return user
 
@@ -87,7 +93,8 @@ class User(AbstractUser):
                 continue
             if name == "password" and self._rehashing:
                 continue
-            if name == "password" and self._password is not None:
+            # Django's ``AbstractBaseUser`` attribute, missing from its stubs.
+            if name == "password" and self._password is not None:  # type: ignore[attr-defined]
                 return True
             if name in stored and stored[name] != self.__dict__[name]:
                 return True
@@ -116,7 +123,7 @@ class User(AbstractUser):
                 revoke_all_tokens(self)
         self._remember_stored(_REVOKING_FIELDS if update_fields is None else update_fields)
 
-    def check_password(self, raw_password: str) -> bool:
+    def check_password(self, raw_password: str | None) -> bool:
         """Django's check; a hash it upgrades (same password, newer hasher) revokes nothing."""
         self._rehashing = True
         try:
@@ -124,7 +131,7 @@ class User(AbstractUser):
         finally:
             self._rehashing = False
 
-    async def acheck_password(self, raw_password: str) -> bool:
+    async def acheck_password(self, raw_password: str | None) -> bool:
         self._rehashing = True
         try:
             return await super().acheck_password(raw_password)

@@ -28,7 +28,7 @@ class BearerTokenExtension(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object("Authorization", "Bearer", "JWT")
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(serializers.Serializer[Any]):
     access_token = serializers.CharField(help_text="JWT, 2 h by default")
     refresh_token = serializers.CharField(help_text="JWT, 7 days; single use (rotated)")
 
@@ -37,7 +37,7 @@ class PasswordChangedSerializer(TokenPairSerializer):
     message = serializers.CharField()
 
 
-class SearchResultSerializer(serializers.Serializer):
+class SearchResultSerializer(serializers.Serializer[Any]):
     groups = GroupSerializer(many=True)
     totalGroups = serializers.IntegerField()
     totalUsers = serializers.IntegerField()

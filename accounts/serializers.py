@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.validators import RegexValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -11,12 +13,12 @@ USERNAME_VALIDATOR = RegexValidator(
 )
 
 
-def password_field(**kwargs: object) -> serializers.CharField:
+def password_field(**kwargs: Any) -> serializers.CharField:
     # Passwords are taken verbatim: no trimming, any characters.
     return serializers.CharField(trim_whitespace=False, **kwargs)
 
 
-def avatar_field(**kwargs: object) -> serializers.CharField:
+def avatar_field(**kwargs: Any) -> serializers.CharField:
     return TrimmedCharField(
         max_length=500,
         allow_blank=True,
@@ -25,7 +27,7 @@ def avatar_field(**kwargs: object) -> serializers.CharField:
     )
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(serializers.ModelSerializer[User]):
     """The user object of API.md 2.1, 2.2 and 3.1."""
 
     create_at = UnixTimestampField(source="created_at")
@@ -46,7 +48,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(serializers.Serializer[Any]):
     username = TrimmedCharField(min_length=3, max_length=20, validators=[USERNAME_VALIDATOR])
     password = password_field(min_length=6, max_length=50)
     email = serializers.EmailField(max_length=254)
@@ -54,12 +56,12 @@ class RegisterInputSerializer(serializers.Serializer):
     avatar = avatar_field(required=False, default="")
 
 
-class LoginInputSerializer(serializers.Serializer):
+class LoginInputSerializer(serializers.Serializer[Any]):
     username = TrimmedCharField(max_length=254)
     password = password_field(max_length=128)
 
 
-class RefreshTokenInputSerializer(serializers.Serializer):
+class RefreshTokenInputSerializer(serializers.Serializer[Any]):
     refresh_token = TrimmedCharField(max_length=4096)
 
 
@@ -69,20 +71,20 @@ class LogoutInputSerializer(RefreshTokenInputSerializer):
     )
 
 
-class UpdateInfoInputSerializer(serializers.Serializer):
+class UpdateInfoInputSerializer(serializers.Serializer[Any]):
     nickname = DisplayNameField(max_length=50, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False)
     avatar = avatar_field(required=False)
 
 
-class UpdatePasswordInputSerializer(serializers.Serializer):
+class UpdatePasswordInputSerializer(serializers.Serializer[Any]):
     old_password = password_field(max_length=128)
     new_password = password_field(min_length=6, max_length=50)
 
 
-class UserIdQuerySerializer(serializers.Serializer):
+class UserIdQuerySerializer(serializers.Serializer[Any]):
     user_id = IdField()
 
 
-class SearchQuerySerializer(serializers.Serializer):
+class SearchQuerySerializer(serializers.Serializer[Any]):
     keyword = TrimmedCharField(min_length=1, max_length=50)

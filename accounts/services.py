@@ -1,16 +1,19 @@
 """Account writes: registration, login, tokens, profile, password, ban (CONTRACT 3)."""
 
+from typing import cast
+
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from accounts.tokens import TOKEN_VERSION_CLAIM, token_pair_for_user
+from imserver import metrics
 from imserver.api.errors import AppError, ErrorCode, bad_request
 from imserver.api.throttling import (
     login_failures_by_ip,
@@ -28,8 +31,10 @@ EMAIL_TAKEN = _("Email already in use")
 
 
 def _ensure_email_free(email: str, *, except_user_id: int | None = None) -> None:
-    taken = User.objects.filter(email__iexact=email).exclude(pk=except_user_id).exists()
-    if taken:
+    users = User.objects.filter(email__iexact=email)
+    if except_user_id is not None:
+        users = users.exclude(pk=except_user_id)
+    if users.exists():
         raise AppError(ErrorCode.CONFLICT, EMAIL_TAKEN)
 
 
@@ -73,6 +78,7 @@ def _failure_identity(user: User | None, typed_name: str) -> str:
 
 
 def _too_many_failures() -> AppError:
+    metrics.rate_limit_refused("login-failure")
     return AppError(
         ErrorCode.RATE_LIMITED,
         _("Too many failed logins, please try again later"),
@@ -151,7 +157,8 @@ def _valid_refresh_token(
     raw: str, *, token_class: type[RefreshToken] = RefreshToken
 ) -> RefreshToken:
     try:
-        return token_class(raw)
+        # simplejwt annotates the encoded token as a ``Token``; it takes the string.
+        return token_class(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise AppError(ErrorCode.UNAUTHORIZED, _("Invalid or expired refresh token")) from exc
 
@@ -175,7 +182,8 @@ def token_refresh(*, refresh_token: str, ip: str) -> dict[str, str]:
     with transaction.atomic():
         user = _current_user_for_refresh(refresh)
         refreshes_by_user.hit(user.pk)
-        _blacklisted, newly_blacklisted = refresh.blacklist()
+        # simplejwt annotates ``blacklist`` as returning the row; it returns get_or_create's pair.
+        _row, newly_blacklisted = cast("tuple[BlacklistedToken, bool]", refresh.blacklist())
         if newly_blacklisted:
             return token_pair_for_user(user)
         revoke_all_tokens(user)

@@ -3,11 +3,13 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import selectors, services
+from accounts.authentication import AuthenticatedRequest
 from accounts.openapi import PasswordChangedSerializer, SearchResultSerializer, TokenPairSerializer
 from accounts.serializers import (
     LoginInputSerializer,
@@ -31,7 +33,7 @@ from imserver.api.validation import validated
 class AuthViewSet(viewsets.ViewSet):
     """Register, login, refresh and logout: no access token needed (nor looked at)."""
 
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -77,7 +79,7 @@ class AuthViewSet(viewsets.ViewSet):
 
 class UserViewSet(viewsets.ViewSet):
     @extend_schema(summary="2.1 My profile", responses=responses(UserSerializer))
-    def profile(self, request: Request) -> Response:
+    def profile(self, request: AuthenticatedRequest) -> Response:
         return Response(UserSerializer(request.user).data)
 
     @extend_schema(
@@ -94,7 +96,7 @@ class UserViewSet(viewsets.ViewSet):
         request=UpdateInfoInputSerializer,
         responses=responses(ConfirmationSerializer, 409),
     )
-    def update_info(self, request: Request) -> Response:
+    def update_info(self, request: AuthenticatedRequest) -> Response:
         data = validated(UpdateInfoInputSerializer, request.data)
         services.user_update_info(user=request.user, **data)
         return Response({"message": _("Updated successfully")})
@@ -104,7 +106,7 @@ class UserViewSet(viewsets.ViewSet):
         request=UpdatePasswordInputSerializer,
         responses=responses(PasswordChangedSerializer),
     )
-    def update_password(self, request: Request) -> Response:
+    def update_password(self, request: AuthenticatedRequest) -> Response:
         data = validated(UpdatePasswordInputSerializer, request.data)
         tokens = services.user_change_password(user=request.user, **data, ip=client_ip(request))
         return Response({"message": _("Password changed successfully"), **tokens})

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import admin_user
 from chat import services
 from chat.models import (
     Conversation,
@@ -113,7 +114,9 @@ class MessageAdmin(admin.ModelAdmin):
         (the recall push names them too, as ``operator_id``); one already recalled gets none."""
         recalled = 0
         for message_id, status in queryset.values_list("pk", "status"):
-            message = services.message_recall_by_staff(message_id=message_id, operator=request.user)
+            message = services.message_recall_by_staff(
+                message_id=message_id, operator=admin_user(request)
+            )
             if status != Message.Status.RECALLED and message.is_recalled:
                 recalled += 1
                 self.log_change(request, message, gettext("Recalled"))

@@ -8,6 +8,7 @@ from accounts.models import User
 from chat import selectors, services
 from chat.models import Message
 from chat.serializers import ConversationTargetSerializer, send_input
+from imserver import metrics
 from imserver.api.throttling import messages_by_user
 from imserver.api.validation import validated
 from imserver.publish import deferred_pushes, push_now
@@ -19,7 +20,9 @@ def send_from_frame(user: User, data: dict[str, Any]) -> Message:
     # Every well-formed send counts, also one refused later or a retry; a refused one
     # stores nothing.
     messages_by_user.hit(user.pk)
-    return services.message_send(sender=user, **fields)
+    message = services.message_send(sender=user, **fields)
+    metrics.message_sent("ws", message.chat_type)
+    return message
 
 
 def read_from_frame(user: User, data: dict[str, Any]) -> int:

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from imserver import metrics
+
 Item = TypeVar("Item")
 
 
@@ -68,6 +70,7 @@ class GroupCommit(Generic[Item]):
     def _lead(self) -> None:
         with self._mutex:
             batch, self._queue = self._queue, []
+        metrics.GROUP_COMMIT_BATCH_SIZE.observe(len(batch))
         failure: BaseException | None = BatchFailed()  # unless run_batch returns
         try:
             self._run_batch([entry.item for entry in batch])

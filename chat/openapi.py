@@ -2,13 +2,15 @@
 (``chat.presenters``). They document responses in the OpenAPI schema; nothing serializes with them.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
 from chat.models import ChatType, Message
 from files.openapi import FileDataSerializer
 
 
-class ReactionSummarySerializer(serializers.Serializer):
+class ReactionSummarySerializer(serializers.Serializer[Any]):
     """One emoji of a message's ``reactions``, in the order each emoji was first used."""
 
     emoji = serializers.CharField()
@@ -20,7 +22,7 @@ class ReactionSummarySerializer(serializers.Serializer):
     )
 
 
-class QuoteSerializer(serializers.Serializer):
+class QuoteSerializer(serializers.Serializer[Any]):
     """A reply's ``reply_to``: the quoted message as it is now."""
 
     message_id = serializers.IntegerField()
@@ -33,7 +35,7 @@ class QuoteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Message.Status.values)
 
 
-class ChatMessageSerializer(serializers.Serializer):
+class ChatMessageSerializer(serializers.Serializer[Any]):
     """The message object of 8.1/8.2 (``chat.presenters.message_data``)."""
 
     id = serializers.IntegerField()
@@ -66,20 +68,20 @@ class ChatMessageSerializer(serializers.Serializer):
     forwarded = serializers.BooleanField(help_text="created by forwarding")
 
 
-class HistorySerializer(serializers.Serializer):
+class HistorySerializer(serializers.Serializer[Any]):
     hasMore = serializers.BooleanField()
     messages = ChatMessageSerializer(many=True, help_text="ascending seq")
 
 
-class ReadResultSerializer(serializers.Serializer):
+class ReadResultSerializer(serializers.Serializer[Any]):
     read_seq = serializers.IntegerField()
 
 
-class MessageDeletedSerializer(serializers.Serializer):
+class MessageDeletedSerializer(serializers.Serializer[Any]):
     message_id = serializers.IntegerField()
 
 
-class ConversationEntrySerializer(serializers.Serializer):
+class ConversationEntrySerializer(serializers.Serializer[Any]):
     """One item of 8.6 (``chat.presenters.conversation_entry_data``)."""
 
     id = serializers.IntegerField(help_text="my conversation entry: conversation_id of 8.7")
@@ -106,18 +108,18 @@ class ConversationEntrySerializer(serializers.Serializer):
     is_muted = serializers.BooleanField(help_text="do not disturb (POST /chat/conversation/mute)")
 
 
-class PinResultSerializer(serializers.Serializer):
+class PinResultSerializer(serializers.Serializer[Any]):
     conversation_id = serializers.IntegerField()
     is_pinned = serializers.BooleanField()
 
 
 # --- Read receipts, mute, badge (CONTRACT 10) -------------------------------------------------
-class ConversationMuteResultSerializer(serializers.Serializer):
+class ConversationMuteResultSerializer(serializers.Serializer[Any]):
     conversation_id = serializers.IntegerField(help_text="my conversation entry (8.6 `id`)")
     is_muted = serializers.BooleanField()
 
 
-class UnreadBadgeSerializer(serializers.Serializer):
+class UnreadBadgeSerializer(serializers.Serializer[Any]):
     """Sums over the conversations of my 8.6 list."""
 
     unread_count = serializers.IntegerField(help_text="unread messages of unmuted conversations")
@@ -129,7 +131,7 @@ class UnreadBadgeSerializer(serializers.Serializer):
     )
 
 
-class MessageReadersSerializer(serializers.Serializer):
+class MessageReadersSerializer(serializers.Serializer[Any]):
     """The current members who could see a group message, the sender excluded."""
 
     read_user_ids = serializers.ListField(
@@ -143,7 +145,7 @@ class MessageReadersSerializer(serializers.Serializer):
 
 
 # --- Message search (CONTRACT 11) -------------------------------------------------------------
-class MessageSearchConversationSerializer(serializers.Serializer):
+class MessageSearchConversationSerializer(serializers.Serializer[Any]):
     """A search result's conversation seen from me, named as in 8.6."""
 
     chat_type = serializers.ChoiceField(choices=ChatType.values, help_text="0 private, 1 group")
@@ -160,6 +162,6 @@ class MessageSearchResultSerializer(ChatMessageSerializer):
     conversation = MessageSearchConversationSerializer()
 
 
-class MessageSearchSerializer(serializers.Serializer):
+class MessageSearchSerializer(serializers.Serializer[Any]):
     messages = MessageSearchResultSerializer(many=True, help_text="newest first (by id)")
     hasMore = serializers.BooleanField(help_text="older matches exist (page on with before_id)")

@@ -4,15 +4,15 @@ Plain functions rather than DRF serializers: these run on the hot path of every 
 history page.
 """
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from chat.models import ChatType, Conversation, ConversationMember, Message
 from files.selectors import file_data
 
-RECEIVER_TYPE = {ChatType.PRIVATE: "user", ChatType.GROUP: "group"}
+RECEIVER_TYPE: dict[int, str] = {ChatType.PRIVATE: "user", ChatType.GROUP: "group"}
 MESSAGE_TYPE_NAME = {value: label for value, label in Message.Type.choices}
-PREVIEW_BY_TYPE = {
+PREVIEW_BY_TYPE: dict[int, str] = {
     Message.Type.IMAGE: "[图片]",
     Message.Type.FILE: "[文件]",
     Message.Type.AUDIO: "[语音]",
@@ -22,7 +22,7 @@ RECALLED_PREVIEW = "[消息已撤回]"
 QUOTE_TEXT_LENGTH = 200  # code points of a quoted text, cut without an ellipsis
 
 
-def _unix(value) -> int | None:
+def _unix(value: datetime | None) -> int | None:
     return int(value.timestamp()) if value is not None else None
 
 
@@ -52,7 +52,8 @@ def message_feature_data(message: Message) -> dict[str, Any]:
     """The fields of CONTRACT 10 that every message object carries (``reply_to`` should be
     loaded with the message)."""
     return {
-        "reply_to": None if message.reply_to_id is None else quote_data(message.reply_to),
+        # ``reply_to`` is None, without a query, when ``reply_to_id`` is
+        "reply_to": None if message.reply_to is None else quote_data(message.reply_to),
         "mentions": message.mentions,
         "mention_all": message.mention_all,
         # a recalled message shows nothing of what it was, its reactions included

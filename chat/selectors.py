@@ -3,9 +3,10 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BooleanField,
     Count,
@@ -21,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -44,6 +46,9 @@ from groups.models import MANAGER_ROLES, Group, GroupMember
 from groups.selectors import member_user_ids, membership_require
 from imserver.api.errors import AppError, ErrorCode, invalid_parameter_message
 from social.selectors import peer_relation, remarks_for
+
+if TYPE_CHECKING:  # a development requirement
+    from django_stubs_ext import WithAnnotations
 
 MESSAGE_NOT_FOUND = _("Message not found")
 
@@ -162,6 +167,7 @@ def conversation_entry_for_user(
     if conversation_id is not None:
         entry = ConversationMember.objects.filter(pk=conversation_id, user=user).first()
     else:
+        assert chat_type is not None and target_id is not None  # ConversationDeleteSerializer: both
         conversation = conversation_for_reader(user=user, chat_type=chat_type, target_id=target_id)
         entry = _entry(user, conversation) if conversation is not None else None
     if entry is None:
@@ -239,6 +245,7 @@ def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
             target = (peer.pk, remarks.get(peer.pk) or peer.nickname, peer.avatar)
         else:
             group = entry.conversation.group
+            assert group is not None  # a group conversation (its check constraint)
             target = (group.pk, group.name, group.avatar)
         items.append(
             conversation_entry_data(
@@ -253,9 +260,9 @@ def conversation_list_for_user(*, user: User) -> list[dict[str, Any]]:
 
 
 def _peer_of(conversation: Conversation, user_id: int) -> User:
-    if conversation.user_low_id == user_id:
-        return conversation.user_high
-    return conversation.user_low
+    peer = conversation.user_high if conversation.user_low_id == user_id else conversation.user_low
+    assert peer is not None  # a private conversation has both users (its check constraint)
+    return peer
 
 
 def typing_recipients(*, user: User, chat_type: int, target_id: int) -> list[int]:
@@ -289,6 +296,7 @@ def message_audience(message: Message) -> list[int]:
             Exists(is_member), conversation_id=message.conversation_id, clear_seq__lt=message.seq
         )
         return list(entries.exclude(Exists(deleted)).values_list("user_id", flat=True))
+    assert message.to_user_id is not None  # a private message has its recipient
     participants = [message.sender_id, message.to_user_id]
     cleared = ConversationMember.objects.filter(
         conversation_id=message.conversation_id, user_id=OuterRef("pk"), clear_seq__gte=message.seq
@@ -325,9 +333,15 @@ def _unread_mentions(user: User) -> Subquery:
     return Subquery(counted.annotate(n=Count("message_id", distinct=True)).values("n"))
 
 
+class MentionCount(TypedDict):
+    """What ``with_mention_count`` adds to each entry."""
+
+    mention_count: int
+
+
 def with_mention_count(
     entries: QuerySet[ConversationMember], user: User
-) -> QuerySet[ConversationMember]:
+) -> "QuerySet[WithAnnotations[ConversationMember, MentionCount]]":
     """My ``entries`` with ``mention_count`` (CONTRACT 10): the messages after my read position
     that mention me or everyone, sent by someone else, not recalled and not deleted by me.
     Computed in the entries' own query, so a list of them stays one query."""
@@ -417,7 +431,13 @@ class _BigramsContain(Func):
 
     output_field = BooleanField()
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        *args: Any,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         text, term = self.get_source_expressions()
         text_sql, text_params = compiler.compile(text)
         term_sql, term_params = compiler.compile(term)
@@ -432,7 +452,13 @@ class _LikeIgnoringCase(Func):
 
     output_field = BooleanField()
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        *args: Any,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
         text, pattern = self.get_source_expressions()
         text_sql, text_params = compiler.compile(text)
         pattern_sql, pattern_params = compiler.compile(pattern)
@@ -583,6 +609,7 @@ def message_search(
     matches = _searchable_messages(user)
     conversation = None
     if chat_type is not None:
+        assert target_id is not None  # both or neither: MessageSearchQuerySerializer
         conversation = conversation_for_reader(user=user, chat_type=chat_type, target_id=target_id)
         if conversation is None:
             return [], False
@@ -640,8 +667,8 @@ def _search_conversation_data(
     message: Message, user_id: int, remarks: dict[int, str]
 ) -> dict[str, Any]:
     """The message's conversation seen from me, named as in my 8.6 list."""
-    if message.group_id is not None:
-        group = message.group
+    group = message.group  # loaded with the page; None, with no query, for a private message
+    if group is not None:
         return {
             "chat_type": ChatType.GROUP,
             "target_id": group.pk,
@@ -649,6 +676,7 @@ def _search_conversation_data(
             "target_avatar": group.avatar,
         }
     peer = message.to_user if message.sender_id == user_id else message.sender
+    assert peer is not None  # a private message has its recipient
     return {
         "chat_type": ChatType.PRIVATE,
         "target_id": peer.pk,
@@ -657,14 +685,20 @@ def _search_conversation_data(
     }
 
 
+def _private_peer_id(message: Message, user_id: int) -> int:
+    """The other user of a private message, seen by ``user_id``."""
+    if message.sender_id != user_id:
+        return message.sender_id
+    assert message.to_user_id is not None  # a private message has its recipient
+    return message.to_user_id
+
+
 def message_search_results(*, user: User, **params: Any) -> dict[str, Any]:
     """``GET /chat/search``'s ``data``: a ``message_search`` page, each message object with
     its ``conversation``. One query more than the page: my remarks for the private peers."""
     messages, has_more = message_search(user=user, **params)
     peer_ids = {
-        message.to_user_id if message.sender_id == user.pk else message.sender_id
-        for message in messages
-        if message.group_id is None
+        _private_peer_id(message, user.pk) for message in messages if message.group_id is None
     }
     remarks = remarks_for(user.pk, peer_ids)
     return {

@@ -14,7 +14,7 @@ MESSAGE_TYPES = {label: value for value, label in Message.Type.choices}
 MAX_MENTIONS = 50
 
 
-class SendMessageInputSerializer(serializers.Serializer):
+class SendMessageInputSerializer(serializers.Serializer[Any]):
     """Both request forms of 8.1, normalised to ``chat_type, target_id, type, content``.
 
     Documented form: ``{to_user_id | group_id, type, content, chat_type}``.
@@ -148,18 +148,18 @@ def _plain_text(value: Any, max_length: int) -> str | None:
     """A trimmed, non-blank string that the serializer's CharField would accept as it is."""
     if type(value) is not str:
         return None
-    value = value.strip()
-    if not value or len(value) > max_length or "\x00" in value:
+    text: str = value.strip()
+    if not text or len(text) > max_length or "\x00" in text:
         return None
-    if not value.isascii():
+    if not text.isascii():
         try:
-            value.encode("utf-8")  # lone surrogates, which DRF refuses
+            text.encode("utf-8")  # lone surrogates, which DRF refuses
         except UnicodeEncodeError:
             return None
-    return value
+    return text
 
 
-class ConversationTargetSerializer(serializers.Serializer):
+class ConversationTargetSerializer(serializers.Serializer[Any]):
     target_id = IdField()
     chat_type = serializers.ChoiceField(choices=ChatType.values)
 
@@ -178,11 +178,11 @@ class HistoryQuerySerializer(ConversationTargetSerializer):
         return attrs
 
 
-class MessageIdSerializer(serializers.Serializer):
+class MessageIdSerializer(serializers.Serializer[Any]):
     message_id = IdField()
 
 
-class ConversationDeleteSerializer(serializers.Serializer):
+class ConversationDeleteSerializer(serializers.Serializer[Any]):
     conversation_id = IdField(required=False)
     target_id = IdField(required=False)
     chat_type = serializers.ChoiceField(choices=ChatType.values, required=False)
@@ -218,7 +218,7 @@ class EmojiField(TrimmedCharField):
         return super().to_internal_value(data)
 
 
-class ReactionInputSerializer(serializers.Serializer):
+class ReactionInputSerializer(serializers.Serializer[Any]):
     """``POST /chat/message/react`` and ``/chat/message/unreact``."""
 
     message_id = IdField()
@@ -231,7 +231,7 @@ class ConversationMuteSerializer(ConversationTargetSerializer):
 
 
 # --- Edit and forward (CONTRACT 10) -----------------------------------------------------------
-class MessageEditInputSerializer(serializers.Serializer):
+class MessageEditInputSerializer(serializers.Serializer[Any]):
     """``POST /chat/message/edit``. ``content`` is checked by the service, after the rules that
     come before it (an empty or missing text is one refusal, 40000 naming ``content``)."""
 
@@ -244,7 +244,7 @@ class MessageEditInputSerializer(serializers.Serializer):
     )
 
 
-class MessageForwardInputSerializer(serializers.Serializer):
+class MessageForwardInputSerializer(serializers.Serializer[Any]):
     """``POST /chat/message/forward``: ``{message_id, chat_type, target_id, client_msg_id?}``,
     or the target as 8.1 names it (``to_user_id`` or ``group_id``, ``chat_type`` optional)."""
 
@@ -276,7 +276,7 @@ class MessageForwardInputSerializer(serializers.Serializer):
 MAX_UNIX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
-class MessageSearchQuerySerializer(serializers.Serializer):
+class MessageSearchQuerySerializer(serializers.Serializer[Any]):
     """``GET /chat/search``'s query: a keyword and optional filters (``chat.selectors``
     ``message_search``)."""
 

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -143,7 +144,11 @@ def message_send(
 def _is_in_target(message: Message, target: SendTarget) -> bool:
     if target.group_id is not None:
         return message.group_id == target.group_id
-    return message.group_id is None and pair(message.sender_id, message.to_user_id) == target.pair
+    return (
+        message.group_id is None
+        and message.to_user_id is not None  # a private message has its recipient
+        and pair(message.sender_id, message.to_user_id) == target.pair
+    )
 
 
 def _sent_before(
@@ -236,7 +241,9 @@ send_batches: GroupCommit[store.Send] = GroupCommit(_store_batch)
 def _participant_ids(conversation: Conversation, *, chat_type: int, target_id: int) -> list[int]:
     if chat_type == ChatType.GROUP:
         return member_user_ids(target_id)
-    return [conversation.user_low_id, conversation.user_high_id]
+    low, high = conversation.user_low_id, conversation.user_high_id
+    assert low is not None and high is not None  # a private conversation (its check constraint)
+    return [low, high]
 
 
 @transaction.atomic
@@ -302,6 +309,7 @@ def _recall(message: Message, *, operator_id: int) -> Message:
     message.search_text = ""  # a recalled message never matches a search
     message.save(update_fields=["status", "recalled_at", "search_text"])
     target_id = message.group_id or message.to_user_id
+    assert target_id is not None  # a message has a group or a recipient
     payload = {**message_ref_data(message), "operator_id": operator_id}
     recipients = _participant_ids(
         message.conversation, chat_type=message.chat_type, target_id=target_id
@@ -450,7 +458,7 @@ def message_react(*, user: User, message_id: int, emoji: str) -> list[dict[str, 
     message = _message_to_react_on(user, message_id)
     mine = list(Reaction.objects.filter(message=message, user=user).values_list("emoji", flat=True))
     if emoji in mine:
-        return message.reactions
+        return _summary(message)
     if len(mine) >= MAX_EMOJI_PER_USER:
         raise AppError(
             ErrorCode.BAD_REQUEST,
@@ -461,7 +469,7 @@ def message_react(*, user: User, message_id: int, emoji: str) -> list[dict[str, 
         )
     Reaction.objects.create(message=message, user=user, emoji=emoji)
     _reactions_changed(message, user_id=user.pk, emoji=emoji, action="add")
-    return message.reactions
+    return _summary(message)
 
 
 @transaction.atomic
@@ -472,7 +480,7 @@ def message_unreact(*, user: User, message_id: int, emoji: str) -> list[dict[str
     removed, _rows = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
     if removed:
         _reactions_changed(message, user_id=user.pk, emoji=emoji, action="remove")
-    return message.reactions
+    return _summary(message)
 
 
 def _message_to_react_on(user: User, message_id: int) -> Message:
@@ -493,6 +501,12 @@ def _reactions_changed(message: Message, *, user_id: int, emoji: str, action: st
     message.save(update_fields=["reactions"])
     data = reaction_push_data(message, user_id=user_id, emoji=emoji, action=action, count=count)
     publish_on_commit(selectors.message_audience(message), "reaction", data)
+
+
+def _summary(message: Message) -> list[dict[str, Any]]:
+    """The message's reaction summary: its JSON column ``reactions``."""
+    summary: list[dict[str, Any]] = message.reactions
+    return summary
 
 
 def _summary_with(
@@ -576,10 +590,10 @@ def _edit(user: User, message_id: int, content: str) -> Message:
     message.save(update_fields=["content", "edited_at", "search_text"])
     # Routed as the message's recall push is routed (to every participant), so that the two
     # stay in the order ``chat.ordering`` hands them over.
+    target_id = message.group_id or message.to_user_id
+    assert target_id is not None  # a message has a group or a recipient
     participants = _participant_ids(
-        message.conversation,
-        chat_type=message.chat_type,
-        target_id=message.group_id or message.to_user_id,
+        message.conversation, chat_type=message.chat_type, target_id=target_id
     )
     publish_on_commit(
         selectors.message_audience(message),
@@ -592,6 +606,7 @@ def _edit(user: User, message_id: int, content: str) -> Message:
 
 def _check_text(content: str) -> None:
     """A text message's content, trimmed: 1 to ``MAX_TEXT_LENGTH`` characters (as a send's)."""
+    reason: str | Promise
     if not content:
         reason = _("content must not be empty")
     elif len(content) > MAX_TEXT_LENGTH:

@@ -33,8 +33,10 @@ A conversation's first message costs more: the users or group are locked on thei
 checked to exist), and the conversation is created, then locked as above.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 
@@ -113,6 +115,8 @@ _UPSERT_POSITIONS = (
 )
 
 ConversationKey = tuple[int, int] | int  # a private pair (low, high) or a group id
+# A statement's parameter as the store passes it to the database driver.
+Param = int | str | datetime | None
 
 
 @dataclass
@@ -127,14 +131,20 @@ class Send:
 
     @property
     def conversation_key(self) -> ConversationKey:
-        return self.target.pair if self.target.pair is not None else self.target.group_id
+        return self.target.pair if self.target.pair is not None else _group_id(self.target)
+
+
+def _group_id(target: SendTarget) -> int:
+    """The group of a target that has no private pair."""
+    assert target.group_id is not None  # a target is a private pair or a group
+    return target.group_id
 
 
 class AlreadySent(Exception):
     """A ``client_msg_id`` of the batch is taken: roll back, and store its sends one by one."""
 
 
-def _db_time(moment: datetime) -> object:
+def _db_time(moment: datetime) -> Param:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
@@ -142,10 +152,11 @@ def _placeholders(count: int, row: str = "%s") -> str:
     return ", ".join([row] * count)
 
 
-def _fetch(sql: str, params: list[object]) -> list[tuple]:
+def _fetch(sql: str, params: Sequence[Param]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def conversation_get_or_create(target: SendTarget) -> Conversation:
@@ -158,7 +169,7 @@ def conversation_get_or_create(target: SendTarget) -> Conversation:
         )
     else:
         conversation, _created = Conversation.objects.get_or_create(
-            group_id=target.group_id, defaults={"type": ChatType.GROUP}
+            group_id=_group_id(target), defaults={"type": ChatType.GROUP}
         )
     return conversation
 
@@ -197,7 +208,7 @@ def _lock_conversations(sends: list[Send]) -> dict[ConversationKey, tuple[int, i
     """Lock the sends' existing conversations and the rows their permissions hang on (see the
     module's docstring): ``{key: (conversation id, last_seq)}``."""
     pairs = sorted({send.target.pair for send in sends if send.target.pair is not None})
-    group_ids = sorted({send.target.group_id for send in sends if send.target.pair is None})
+    group_ids = sorted({_group_id(send.target) for send in sends if send.target.pair is None})
     locking = connection.features.has_select_for_update  # SQLite's writer holds the file
     rows = []
     if pairs:
@@ -280,11 +291,12 @@ def _check_private(
         send.refusal = private_send_refusal(
             friends=bool(is_friend), blocked_me=peer_status == Friendship.Status.BLOCKED
         )
+        assert send.target.pair is not None  # a private send
         send.recipients = list(send.target.pair)
 
 
 def _check_group(sends: list[Send], *, now: datetime) -> None:
-    group_ids = sorted({send.target.group_id for send in sends})
+    group_ids = sorted({_group_id(send.target) for send in sends})
     sql = _GROUP_MEMBERS.format(ids=_placeholders(len(group_ids)))
     status: dict[int, int] = {}
     members: dict[int, list[int]] = {}
@@ -301,7 +313,7 @@ def _check_group(sends: list[Send], *, now: datetime) -> None:
             if role in MANAGER_ROLES:
                 managers.add((group_id, user_id))
     for send in sends:
-        group_id, sender_id = send.target.group_id, send.message.sender_id
+        group_id, sender_id = _group_id(send.target), send.message.sender_id
         if status.get(group_id) != Group.Status.NORMAL:
             send.refusal = AppError(ErrorCode.NOT_FOUND, GROUP_NOT_FOUND)
         elif sender_id not in members[group_id]:
@@ -318,7 +330,7 @@ def _check_group(sends: list[Send], *, now: datetime) -> None:
 
 
 def _insert_messages(messages: list[Message]) -> None:
-    params = []
+    params: list[Param] = []
     for message in messages:
         params += [
             message.conversation_id,
@@ -396,8 +408,9 @@ def _advance_conversations(messages: list[Message], *, now: datetime) -> None:
         messages=" ".join(["WHEN %s THEN %s"] * len(last)),
         ids=_placeholders(len(last)),
     )
+    params: list[Param] = [*seqs, *message_ids, _db_time(now), *last]
     with connection.cursor() as cursor:
-        cursor.execute(sql, seqs + message_ids + [_db_time(now), *last])
+        cursor.execute(sql, params)
 
 
 def _upsert_positions(sends: list[Send], *, now: datetime) -> None:
@@ -418,7 +431,7 @@ def _upsert_positions(sends: list[Send], *, now: datetime) -> None:
         if send.target.peer_id is not None:
             positions.setdefault((send.target.peer_id, message.conversation_id), (0, 0))
     moment = _db_time(now)
-    params = []
+    params: list[Param] = []
     for (user_id, conversation_id), (read_seq, clear_seq) in positions.items():
         params += [user_id, conversation_id, read_seq, clear_seq, False, moment, moment]
     sql = _UPSERT_POSITIONS.format(rows=_placeholders(len(positions), _POSITION_ROW))

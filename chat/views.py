@@ -2,9 +2,9 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import AuthenticatedRequest
 from chat import selectors, services
 from chat.openapi import (
     ChatMessageSerializer,
@@ -34,6 +34,7 @@ from chat.serializers import (
     SendMessageInputSerializer,
     send_input,
 )
+from imserver import metrics
 from imserver.api.schema import responses
 from imserver.api.throttling import messages_by_user
 from imserver.api.validation import validated
@@ -45,19 +46,21 @@ class MessageViewSet(viewsets.ViewSet):
         request=SendMessageInputSerializer,
         responses=responses(ChatMessageSerializer, 403, 404),
     )
-    def send(self, request: Request) -> Response:
+    def send(self, request: AuthenticatedRequest) -> Response:
         data = send_input(request.data)
         # Every well-formed send counts, also one refused later or a retry; a refused one
         # stores nothing.
         messages_by_user.hit(request.user.pk)
-        return Response(message_data(services.message_send(sender=request.user, **data)))
+        message = services.message_send(sender=request.user, **data)
+        metrics.message_sent("rest", message.chat_type)
+        return Response(message_data(message))
 
     @extend_schema(
         summary="8.2 History, ascending seq (`before_seq` older page, `after_seq` catch-up)",
         parameters=[HistoryQuerySerializer],
         responses=responses(HistorySerializer, 403, 404),
     )
-    def history(self, request: Request) -> Response:
+    def history(self, request: AuthenticatedRequest) -> Response:
         params = validated(HistoryQuerySerializer, request.query_params)
         messages, has_more = selectors.message_history(user=request.user, **params)
         return Response(
@@ -69,7 +72,7 @@ class MessageViewSet(viewsets.ViewSet):
         request=ConversationTargetSerializer,
         responses=responses(ReadResultSerializer, 403, 404),
     )
-    def read(self, request: Request) -> Response:
+    def read(self, request: AuthenticatedRequest) -> Response:
         data = validated(ConversationTargetSerializer, request.data)
         return Response({"read_seq": services.conversation_read(user=request.user, **data)})
 
@@ -78,7 +81,7 @@ class MessageViewSet(viewsets.ViewSet):
         request=MessageIdSerializer,
         responses=responses(ChatMessageSerializer, 403, 404),
     )
-    def recall(self, request: Request) -> Response:
+    def recall(self, request: AuthenticatedRequest) -> Response:
         data = validated(MessageIdSerializer, request.data)
         return Response(message_data(services.message_recall(user=request.user, **data)))
 
@@ -87,7 +90,7 @@ class MessageViewSet(viewsets.ViewSet):
         request=MessageIdSerializer,
         responses=responses(MessageDeletedSerializer, 404),
     )
-    def delete_message(self, request: Request) -> Response:
+    def delete_message(self, request: AuthenticatedRequest) -> Response:
         data = validated(MessageIdSerializer, request.data)
         services.message_delete_for_me(user=request.user, **data)
         return Response({"message_id": data["message_id"]})
@@ -98,7 +101,7 @@ class ConversationViewSet(viewsets.ViewSet):
         summary="8.6 My conversations: pinned first, then by last message time",
         responses=responses(ConversationEntrySerializer(many=True)),
     )
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         return Response(selectors.conversation_list_for_user(user=request.user))
 
     @extend_schema(
@@ -108,7 +111,7 @@ class ConversationViewSet(viewsets.ViewSet):
             {"type": "object", "nullable": True, "description": "always null"}, 404
         ),
     )
-    def delete_conversation(self, request: Request) -> Response:
+    def delete_conversation(self, request: AuthenticatedRequest) -> Response:
         data = validated(ConversationDeleteSerializer, request.data)
         services.conversation_delete(user=request.user, **data)
         return Response(None)
@@ -118,7 +121,7 @@ class ConversationViewSet(viewsets.ViewSet):
         request=ConversationPinSerializer,
         responses=responses(PinResultSerializer, 403, 404),
     )
-    def pin(self, request: Request) -> Response:
+    def pin(self, request: AuthenticatedRequest) -> Response:
         data = validated(ConversationPinSerializer, request.data)
         entry = services.conversation_pin(user=request.user, **data)
         return Response({"conversation_id": entry.pk, "is_pinned": entry.is_pinned})
@@ -131,7 +134,7 @@ class MessageReactionViewSet(viewsets.ViewSet):
         request=ReactionInputSerializer,
         responses=responses(ReactionSummarySerializer(many=True), 403, 404),
     )
-    def react(self, request: Request) -> Response:
+    def react(self, request: AuthenticatedRequest) -> Response:
         data = validated(ReactionInputSerializer, request.data)
         return Response(services.message_react(user=request.user, **data))
 
@@ -140,7 +143,7 @@ class MessageReactionViewSet(viewsets.ViewSet):
         request=ReactionInputSerializer,
         responses=responses(ReactionSummarySerializer(many=True), 403, 404),
     )
-    def unreact(self, request: Request) -> Response:
+    def unreact(self, request: AuthenticatedRequest) -> Response:
         data = validated(ReactionInputSerializer, request.data)
         return Response(services.message_unreact(user=request.user, **data))
 
@@ -152,7 +155,7 @@ class MessageReadersViewSet(viewsets.ViewSet):
         parameters=[MessageIdSerializer],
         responses=responses(MessageReadersSerializer, 403, 404),
     )
-    def readers(self, request: Request) -> Response:
+    def readers(self, request: AuthenticatedRequest) -> Response:
         params = validated(MessageIdSerializer, request.query_params)
         return Response(selectors.message_readers(user=request.user, **params))
 
@@ -162,7 +165,7 @@ class ConversationAlertViewSet(viewsets.ViewSet):
         summary="The badge: unread of unmuted and of muted conversations, and mentions of me",
         responses=responses(UnreadBadgeSerializer),
     )
-    def unread_count(self, request: Request) -> Response:
+    def unread_count(self, request: AuthenticatedRequest) -> Response:
         return Response(selectors.unread_badge(user=request.user))
 
     @extend_schema(
@@ -170,7 +173,7 @@ class ConversationAlertViewSet(viewsets.ViewSet):
         request=ConversationMuteSerializer,
         responses=responses(ConversationMuteResultSerializer, 403, 404),
     )
-    def mute(self, request: Request) -> Response:
+    def mute(self, request: AuthenticatedRequest) -> Response:
         data = validated(ConversationMuteSerializer, request.data)
         entry = services.conversation_mute(user=request.user, **data)
         return Response({"conversation_id": entry.pk, "is_muted": entry.is_muted})
@@ -183,7 +186,7 @@ class MessageEditForwardViewSet(viewsets.ViewSet):
         request=MessageEditInputSerializer,
         responses=responses(ChatMessageSerializer, 403, 404),
     )
-    def edit(self, request: Request) -> Response:
+    def edit(self, request: AuthenticatedRequest) -> Response:
         data = validated(MessageEditInputSerializer, request.data)
         return Response(message_data(services.message_edit(user=request.user, **data)))
 
@@ -192,10 +195,12 @@ class MessageEditForwardViewSet(viewsets.ViewSet):
         request=MessageForwardInputSerializer,
         responses=responses(ChatMessageSerializer, 403, 404, 409),
     )
-    def forward(self, request: Request) -> Response:
+    def forward(self, request: AuthenticatedRequest) -> Response:
         data = validated(MessageForwardInputSerializer, request.data)
         messages_by_user.hit(request.user.pk)  # a forward is a message sent, as 8.1 counts
-        return Response(message_data(services.message_forward(sender=request.user, **data)))
+        message = services.message_forward(sender=request.user, **data)
+        metrics.message_sent("rest", message.chat_type)
+        return Response(message_data(message))
 
 
 # --- Message search (CONTRACT 11) -------------------------------------------------------------
@@ -205,6 +210,6 @@ class MessageSearchViewSet(viewsets.ViewSet):
         parameters=[MessageSearchQuerySerializer],
         responses=responses(MessageSearchSerializer, 403, 404),
     )
-    def search(self, request: Request) -> Response:
+    def search(self, request: AuthenticatedRequest) -> Response:
         params = validated(MessageSearchQuerySerializer, request.query_params)
         return Response(selectors.message_search_results(user=request.user, **params))

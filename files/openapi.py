@@ -3,13 +3,15 @@
 They document responses in the OpenAPI schema (``/api/schema``); nothing serializes with them.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
 from files.models import FileType
 from imserver.api.schema import listing
 
 
-class FileDataSerializer(serializers.Serializer):
+class FileDataSerializer(serializers.Serializer[Any]):
     """The file object of API.md 7.4 (``files.selectors.file_data``)."""
 
     file_id = serializers.UUIDField()

@@ -16,11 +16,11 @@ class FileIdField(serializers.UUIDField):
         return super().to_internal_value(data.strip())
 
 
-class FileIdSerializer(serializers.Serializer):
+class FileIdSerializer(serializers.Serializer[Any]):
     file_id = FileIdField()
 
 
-class UploadInputSerializer(serializers.Serializer):
+class UploadInputSerializer(serializers.Serializer[Any]):
     file = serializers.FileField(
         allow_empty_file=False,
         use_url=False,

@@ -43,7 +43,8 @@ def sniff_content_type(head: bytes, *, is_text: bool) -> str:
     """The MIME type of content starting with ``head``; ``is_text`` covers the whole content."""
     kind = filetype.guess(head[:HEAD_BYTES]) if head else None
     if kind is not None:
-        return kind.mime
+        mime: str = kind.mime  # filetype ships no types
+        return mime
     if is_text:
         return TEXT_PLAIN
     return OCTET_STREAM

@@ -9,6 +9,7 @@ from django.core.files import File as DjangoFile
 from django.core.files.storage import Storage, storages
 from django.utils.translation import gettext_lazy as _
 
+from imserver import metrics
 from imserver.api.errors import AppError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ def file_storage() -> Storage:
 
 
 def storage_unavailable() -> AppError:
+    """The refusal of a failed storage operation, counted (``imserver_backend_errors_total``)."""
+    metrics.STORAGE_ERRORS.inc()
     return AppError(ErrorCode.SERVICE_UNAVAILABLE, _("File storage is unavailable"))
 
 
@@ -38,7 +41,7 @@ def _is_missing(exc: Exception) -> bool:
     return str(response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
 
 
-def storage_save(name: str, content: DjangoFile) -> str:
+def storage_save(name: str, content: "DjangoFile[bytes]") -> str:  # generic in the stubs only
     try:
         return file_storage().save(name, content)
     except STORAGE_ERRORS as exc:
@@ -95,15 +98,19 @@ def iter_byte_range(handle: IO[bytes], *, start: int, length: int) -> Iterator[b
         handle.close()
 
 
+def _next_or_none(iterator: Iterator[bytes]) -> bytes | None:
+    return next(iterator, None)
+
+
 async def aiter_sync(iterator: Iterator[bytes]) -> AsyncIterator[bytes]:
     """Serve a blocking iterator to an ASGI server chunk by chunk, in worker threads.
 
     Django consumes a *synchronous* streaming iterator whole before sending it under ASGI, which
     would put a download into memory; this keeps it streaming.
     """
-    next_chunk = sync_to_async(next, thread_sensitive=False)
+    next_chunk = sync_to_async(_next_or_none, thread_sensitive=False)
     try:
-        while (chunk := await next_chunk(iterator, None)) is not None:
+        while (chunk := await next_chunk(iterator)) is not None:
             yield chunk
     finally:
         close = getattr(iterator, "close", None)

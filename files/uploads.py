@@ -7,6 +7,7 @@ endpoints keep Django's defaults.
 """
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -72,9 +73,9 @@ class StreamingUploadHandler(FileUploadHandler):
     def handle_raw_input(
         self,
         input_data: Any,
-        META: dict,
+        META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: bytes,  # type: ignore[override]  # Django passes it encoded; stubs say str
         encoding: str | None = None,
     ) -> None:
         # Refuse early when the declared body cannot hold a file within the limit.
@@ -87,7 +88,7 @@ class StreamingUploadHandler(FileUploadHandler):
         if not self.active:
             return
         self.file = StreamedUpload(
-            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            file_name, self.content_type, 0, self.charset, self.content_type_extra
         )
         self.md5 = hashlib.md5(usedforsecurity=False)
         self.head = bytearray()
@@ -131,8 +132,11 @@ class StreamingMultiPartParser(MultiPartParser):
     """DRF's multipart parser with only :class:`StreamingUploadHandler` installed."""
 
     def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
-    ) -> DataAndFiles:
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> "DataAndFiles[Any, Any]":  # generic in the stubs only
         parser_context = parser_context or {}
         request = parser_context["request"]
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)

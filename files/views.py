@@ -8,9 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.parsers import FormParser, JSONParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import AuthenticatedRequest
 from chat import file_access
 from chat import services as chat_services
 from files import selectors, services
@@ -39,7 +39,7 @@ class FileViewSet(viewsets.ViewSet):
         request={"multipart/form-data": UPLOAD_BODY},
         responses=responses(FileDataSerializer, 413, 503),
     )
-    def upload(self, request: Request) -> Response:
+    def upload(self, request: AuthenticatedRequest) -> Response:
         uploads_by_user.hit(request.user.pk)  # before the body is read
         data = validated(UploadInputSerializer, request.data)
         file = services.file_upload(user=request.user, upload=data["file"])
@@ -56,7 +56,7 @@ class FileViewSet(viewsets.ViewSet):
             503: ErrorResponse(503),
         },
     )
-    def download(self, request: Request) -> StreamingHttpResponse:
+    def download(self, request: AuthenticatedRequest) -> StreamingHttpResponse:
         data = validated(FileIdSerializer, request.query_params)
         file = file_access.file_get_readable(user=request.user, **data)
         return download_response(request, file)
@@ -66,7 +66,7 @@ class FileViewSet(viewsets.ViewSet):
         parameters=[FileIdSerializer],
         responses=responses(ConfirmationSerializer, 403, 404, 503),
     )
-    def remove(self, request: Request) -> Response:
+    def remove(self, request: AuthenticatedRequest) -> Response:
         """Named so that it never doubles as the viewset's HTTP DELETE handler on other paths."""
         # CONTRACT 1: file_id in the query string or in the JSON body.
         body = request.data if isinstance(request.data, Mapping) else {}
@@ -79,7 +79,7 @@ class FileViewSet(viewsets.ViewSet):
         parameters=[FileIdSerializer],
         responses=responses(FileDataSerializer, 404),
     )
-    def info(self, request: Request) -> Response:
+    def info(self, request: AuthenticatedRequest) -> Response:
         data = validated(FileIdSerializer, request.query_params)
         return Response(
             selectors.file_data(file_access.file_get_readable(user=request.user, **data))
@@ -90,7 +90,7 @@ class FileViewSet(viewsets.ViewSet):
         parameters=page_parameters(),
         responses=responses(FileRecordsSerializer),
     )
-    def record(self, request: Request) -> Response:
+    def record(self, request: AuthenticatedRequest) -> Response:
         page = page_from_request(request)
         files = selectors.file_list_for_user(user=request.user)
         return Response(

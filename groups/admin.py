@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -5,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import admin_user
 from groups import services
 from groups.models import Group, GroupApplication, GroupMember
 from groups.services import MAX_MUTE_SECONDS
@@ -53,13 +56,15 @@ class GroupAdmin(admin.ModelAdmin):
     inlines = (GroupMemberInline,)
     actions = ("dismiss_groups",)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Group | None = None
+    ) -> tuple[str, ...]:
         fields = tuple(super().get_readonly_fields(request, obj))
         if obj is not None and obj.is_dismissed:
             return fields + GROUP_INFO_FIELDS  # a dismissed group takes no more changes
         return fields
 
-    def save_model(self, request: HttpRequest, obj: Group, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Group, form: Any, change: bool) -> None:
         """The member cap is written as is; name, description and avatar go through the service,
         so the members are told, with the staff member as the operator, as after
         ``PUT /group/update/info``."""
@@ -69,7 +74,9 @@ class GroupAdmin(admin.ModelAdmin):
             field: getattr(obj, field) for field in GROUP_INFO_FIELDS if field in form.changed_data
         }
         if info:
-            services.group_update_info_by_staff(staff_user=request.user, group_id=obj.pk, info=info)
+            services.group_update_info_by_staff(
+                staff_user=admin_user(request), group_id=obj.pk, info=info
+            )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a group needs an owner membership: created through the API
@@ -85,7 +92,7 @@ class GroupAdmin(admin.ModelAdmin):
         one already dismissed gets none."""
         dismissed = 0
         for group in queryset:
-            if services.group_dismiss_by_staff(staff_user=request.user, group_id=group.pk):
+            if services.group_dismiss_by_staff(staff_user=admin_user(request), group_id=group.pk):
                 dismissed += 1
                 self.log_change(request, group, gettext("Dismissed"))
         text = ngettext("Dismissed %(count)d group.", "Dismissed %(count)d groups.", dismissed)
@@ -105,7 +112,7 @@ class GroupMemberForm(forms.ModelForm):
         model = GroupMember
         fields = ("nickname",)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and self.instance.group.is_dismissed:
             del self.fields["mute_for"]  # a dismissed group takes no more changes
@@ -139,13 +146,15 @@ class GroupMemberAdmin(admin.ModelAdmin):
         "updated_at",
     )
 
-    def get_fields(self, request: HttpRequest, obj: GroupMember | None = None) -> list:
+    def get_fields(
+        self, request: HttpRequest, obj: GroupMember | None = None
+    ) -> list[str | list[str] | tuple[str, ...]]:
         fields = list(super().get_fields(request, obj))
         if obj is not None and obj.group.is_dismissed:
             fields.remove("mute_for")  # not on the form either (GroupMemberForm)
         return fields
 
-    def save_model(self, request: HttpRequest, obj: GroupMember, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: GroupMember, form: Any, change: bool) -> None:
         """The in-group nickname is written as is (nothing else follows from it); a mute goes
         through the service, so the member is told and pushed to, as after
         ``POST /group/mute/member``."""
@@ -154,7 +163,7 @@ class GroupMemberAdmin(admin.ModelAdmin):
         duration = form.cleaned_data.get("mute_for")
         if duration is not None:
             services.group_member_mute_by_staff(
-                staff_user=request.user,
+                staff_user=admin_user(request),
                 group_id=obj.group_id,
                 target_user_id=obj.user_id,
                 duration=duration,

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 
 def default_max_member_count() -> int:
-    return settings.IM_MAX_MEMBER_COUNT
+    count: int = settings.IM_MAX_MEMBER_COUNT  # the stubs type our own settings as Any
+    return count
 
 
 class Group(models.Model):

@@ -27,12 +27,12 @@ class MutedUntilFieldExtension(OpenApiSerializerFieldExtension):
         }
 
 
-class GroupCreatedSerializer(serializers.Serializer):
+class GroupCreatedSerializer(serializers.Serializer[Any]):
     group_id = serializers.IntegerField()
     group_info = GroupSerializer()
 
 
-class GroupInfoSerializer(serializers.Serializer):
+class GroupInfoSerializer(serializers.Serializer[Any]):
     group_info = GroupSerializer()
 
 
@@ -46,24 +46,24 @@ GroupListSerializer = listing("GroupList", "groups", GroupSerializer)
 GroupMemberListSerializer = listing("GroupMemberList", "members", GroupMemberSerializer)
 
 
-class MuteResultSerializer(serializers.Serializer):
+class MuteResultSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
     muted_until = serializers.IntegerField(
         allow_null=True, help_text="unix seconds; null when unmuted"
     )
 
 
-class InviteResultSerializer(serializers.Serializer):
+class InviteResultSerializer(serializers.Serializer[Any]):
     added = serializers.ListField(child=serializers.IntegerField())
     skipped = serializers.ListField(child=serializers.IntegerField())
 
 
-class JoinResultSerializer(serializers.Serializer):
+class JoinResultSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
     application_id = serializers.IntegerField()
 
 
-class MemberInfoDetailSerializer(serializers.Serializer):
+class MemberInfoDetailSerializer(serializers.Serializer[Any]):
     group_id = serializers.IntegerField()
     user_id = serializers.IntegerField()
     role = serializers.ChoiceField(choices=[0, 1, 2], help_text="0 member, 1 admin, 2 owner")
@@ -72,23 +72,23 @@ class MemberInfoDetailSerializer(serializers.Serializer):
     muted_until = serializers.IntegerField(allow_null=True, help_text="unix seconds or null")
 
 
-class MemberUserInfoSerializer(serializers.Serializer):
+class MemberUserInfoSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     username = serializers.CharField()
     nickname = serializers.CharField()
     avatar = serializers.CharField()
 
 
-class MemberInfoPairSerializer(serializers.Serializer):
+class MemberInfoPairSerializer(serializers.Serializer[Any]):
     member_info = MemberInfoDetailSerializer()
     user_info = MemberUserInfoSerializer()
 
 
-class MemberInfoResultSerializer(serializers.Serializer):
+class MemberInfoResultSerializer(serializers.Serializer[Any]):
     member_info = MemberInfoPairSerializer()
 
 
-class ApplicationHandledSerializer(serializers.Serializer):
+class ApplicationHandledSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
     application_id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=[1, 2, 3], help_text="2 approved, 3 rejected")

@@ -13,7 +13,7 @@ from imserver.api.fields import DisplayNameField, IdField, TrimmedCharField, Uni
 MAX_INVITE_IDS = 500
 
 
-class GroupSerializer(serializers.ModelSerializer):
+class GroupSerializer(serializers.ModelSerializer[Group]):
     """The group object of API.md 3.1, 5.2 and 5.3."""
 
     owner_id = serializers.IntegerField(read_only=True)
@@ -42,10 +42,11 @@ def member_display_nickname(member: GroupMember) -> str:
     return member.nickname or display_name(member.user)
 
 
-class MutedUntilField(serializers.Field):
-    """Unix seconds while the mute lasts, ``null`` when not muted (or expired)."""
+class MutedUntilField(serializers.Field[GroupMember, Any, int | None, GroupMember]):
+    """Unix seconds while the mute lasts, ``null`` when not muted (or expired). Read-only; its
+    source is the whole member (the type arguments: value, data, representation, instance)."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         kwargs.setdefault("source", "*")
         super().__init__(**kwargs)
@@ -56,7 +57,7 @@ class MutedUntilField(serializers.Field):
         return int(member.muted_until.timestamp())
 
 
-class GroupMemberSerializer(serializers.ModelSerializer):
+class GroupMemberSerializer(serializers.ModelSerializer[GroupMember]):
     """The member object of API.md 5.4 (plus ``avatar`` and ``muted_until``). Needs ``user``."""
 
     group_id = serializers.IntegerField(read_only=True)
@@ -86,7 +87,7 @@ class GroupMemberSerializer(serializers.ModelSerializer):
         return member_display_nickname(member)
 
 
-class MemberInfoSerializer(serializers.Serializer):
+class MemberInfoSerializer(serializers.Serializer[Any]):
     """``member_info`` of API.md 5.14: ``{"member_info": {...}, "user_info": {...}}``."""
 
     def to_representation(self, member: GroupMember) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def description_field(**kwargs: object) -> serializers.CharField:
     return TrimmedCharField(max_length=500, allow_blank=True, **kwargs)
 
 
-class GroupCreateInputSerializer(serializers.Serializer):
+class GroupCreateInputSerializer(serializers.Serializer[Any]):
     """``group_name`` (or its alias ``name``) 1-50, ``description`` 0-500, ``avatar`` URL."""
 
     group_name = group_name_field(required=False)
@@ -136,7 +137,7 @@ class GroupCreateInputSerializer(serializers.Serializer):
         return {**attrs, "name": name}
 
 
-class GroupIdSerializer(serializers.Serializer):
+class GroupIdSerializer(serializers.Serializer[Any]):
     group_id = IdField()
 
 
@@ -186,6 +187,6 @@ class UpdateMemberInfoInputSerializer(GroupIdSerializer):
     nickname = DisplayNameField(max_length=50, allow_blank=True)
 
 
-class HandleApplicationInputSerializer(serializers.Serializer):
+class HandleApplicationInputSerializer(serializers.Serializer[Any]):
     application_id = IdField()
     approve = serializers.BooleanField()

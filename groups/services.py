@@ -6,12 +6,14 @@ stays equal to the number of rows and never exceeds ``max_member_count``, and th
 see the roles as they are. Locks are always taken group row first, then member rows.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, PositiveBigIntegerField, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -84,7 +86,7 @@ def _require_may_moderate(actor: GroupMember, target: GroupMember) -> None:
         raise AppError(ErrorCode.FORBIDDEN, ADMIN_PLAIN_MEMBERS_ONLY)
 
 
-def _bad_field(field: str, reason: str) -> AppError:
+def _bad_field(field: str, reason: str | Promise) -> AppError:
     return AppError(ErrorCode.BAD_REQUEST, invalid_parameter_message(reason, field))
 
 
@@ -418,7 +420,7 @@ def group_applications_list_and_mark_seen(
 # --- shared by the members' and the staff's (admin site) writes ------------------------------
 
 
-def _update_info(group: Group, *, operator: User, info: dict[str, str | None]) -> None:
+def _update_info(group: Group, *, operator: User, info: Mapping[str, str | None]) -> None:
     """Set name, description and avatar from ``info`` (None: unchanged); every member is told
     when something changed."""
     changes = {
@@ -433,7 +435,9 @@ def _update_info(group: Group, *, operator: User, info: dict[str, str | None]) -
         notices.notify("updated", group=group, operator=operator, to=member_user_ids(group.pk))
 
 
-def _moderated_target(group: Group, user: User, target_user_id: int, yourself: str) -> GroupMember:
+def _moderated_target(
+    group: Group, user: User, target_user_id: int, yourself: str | Promise
+) -> GroupMember:
     """The member a manager mutes or removes: an owner any other member, an admin a plain
     member; ``yourself`` is the refusal (40000) when it is the manager themself."""
     actor = _actor(group, user)

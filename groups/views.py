@@ -6,6 +6,7 @@ from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import AuthenticatedRequest
 from groups import selectors, services
 from groups.limits import (
     group_creations_by_user,
@@ -53,7 +54,7 @@ class GroupViewSet(viewsets.ViewSet):
         request=GroupCreateInputSerializer,
         responses=responses(GroupCreatedSerializer),
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated(GroupCreateInputSerializer, request.data)
         group_creations_by_user.hit(request.user.pk)
         group = services.group_create(owner=request.user, **data)
@@ -70,7 +71,7 @@ class GroupViewSet(viewsets.ViewSet):
         return Response({"group_info": GroupSerializer(group).data})
 
     @extend_schema(summary="5.3 My groups", responses=responses(GroupListSerializer))
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         groups = selectors.group_list_for_user(user_id=request.user.pk)
         return Response({"groups": GroupSerializer(groups, many=True).data, "total": len(groups)})
 
@@ -79,7 +80,7 @@ class GroupViewSet(viewsets.ViewSet):
         request=GroupUpdateInputSerializer,
         responses=responses(GroupUpdatedSerializer, 403, 404),
     )
-    def update_info(self, request: Request) -> Response:
+    def update_info(self, request: AuthenticatedRequest) -> Response:
         data = validated(GroupUpdateInputSerializer, request.data)
         group_updates_by_user.hit(request.user.pk)
         group = services.group_update_info(user=request.user, **data)
@@ -92,7 +93,7 @@ class GroupViewSet(viewsets.ViewSet):
         request=JoinInputSerializer,
         responses=responses(JoinResultSerializer, 404, 409),
     )
-    def join(self, request: Request) -> Response:
+    def join(self, request: AuthenticatedRequest) -> Response:
         data = validated(JoinInputSerializer, request.data)
         group_joins_by_user.hit(request.user.pk)
         application = services.group_join_apply(user=request.user, **data)
@@ -103,7 +104,7 @@ class GroupViewSet(viewsets.ViewSet):
         request=GroupIdSerializer,
         responses=responses(ConfirmationSerializer, 403, 404),
     )
-    def leave(self, request: Request) -> Response:
+    def leave(self, request: AuthenticatedRequest) -> Response:
         services.group_leave(user=request.user, **validated(GroupIdSerializer, request.data))
         return Response({"message": _("You left the group")})
 
@@ -112,7 +113,7 @@ class GroupViewSet(viewsets.ViewSet):
         request=TransferInputSerializer,
         responses=responses(ConfirmationSerializer, 403, 404),
     )
-    def transfer(self, request: Request) -> Response:
+    def transfer(self, request: AuthenticatedRequest) -> Response:
         services.group_transfer(
             user=request.user, **validated(TransferInputSerializer, request.data)
         )
@@ -123,7 +124,7 @@ class GroupViewSet(viewsets.ViewSet):
         request=GroupIdSerializer,
         responses=responses(ConfirmationSerializer, 403, 404),
     )
-    def dismiss(self, request: Request) -> Response:
+    def dismiss(self, request: AuthenticatedRequest) -> Response:
         services.group_dismiss(user=request.user, **validated(GroupIdSerializer, request.data))
         return Response({"message": _("Group dismissed")})
 
@@ -136,7 +137,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         parameters=[GroupIdSerializer],
         responses=responses(GroupMemberListSerializer, 403, 404),
     )
-    def members(self, request: Request) -> Response:
+    def members(self, request: AuthenticatedRequest) -> Response:
         data = validated(GroupIdSerializer, request.query_params)
         members = list(selectors.group_member_list(user_id=request.user.pk, **data))
         return Response(
@@ -148,7 +149,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         parameters=[GroupMemberTargetSerializer],
         responses=responses(MemberInfoResultSerializer, 403, 404),
     )
-    def member_info(self, request: Request) -> Response:
+    def member_info(self, request: AuthenticatedRequest) -> Response:
         data = validated(GroupMemberTargetSerializer, request.query_params)
         member = selectors.group_member_get(
             group_id=data["group_id"], user_id=request.user.pk, target_user_id=data["user_id"]
@@ -160,7 +161,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         request=SetRoleInputSerializer,
         responses=responses(ConfirmationSerializer, 403, 404),
     )
-    def set_role(self, request: Request) -> Response:
+    def set_role(self, request: AuthenticatedRequest) -> Response:
         data = validated(SetRoleInputSerializer, request.data)
         services.group_member_set_role(
             user=request.user,
@@ -175,7 +176,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         request=MuteInputSerializer,
         responses=responses(MuteResultSerializer, 403, 404),
     )
-    def mute(self, request: Request) -> Response:
+    def mute(self, request: AuthenticatedRequest) -> Response:
         data = validated(MuteInputSerializer, request.data)
         member = services.group_member_mute(
             user=request.user,
@@ -192,7 +193,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         request=InviteInputSerializer,
         responses=responses(InviteResultSerializer, 403, 404),
     )
-    def invite(self, request: Request) -> Response:
+    def invite(self, request: AuthenticatedRequest) -> Response:
         data = validated(InviteInputSerializer, request.data)
         group_invites_by_user.hit(request.user.pk)
         return Response(services.group_invite(user=request.user, **data))
@@ -202,7 +203,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         request=GroupMemberTargetSerializer,
         responses=responses(ConfirmationSerializer, 403, 404),
     )
-    def kick(self, request: Request) -> Response:
+    def kick(self, request: AuthenticatedRequest) -> Response:
         data = validated(GroupMemberTargetSerializer, request.data)
         services.group_kick(
             user=request.user, group_id=data["group_id"], target_user_id=data["user_id"]
@@ -214,7 +215,7 @@ class GroupMemberViewSet(viewsets.ViewSet):
         request=UpdateMemberInfoInputSerializer,
         responses=responses(ConfirmationSerializer, 403, 404),
     )
-    def update_member_info(self, request: Request) -> Response:
+    def update_member_info(self, request: AuthenticatedRequest) -> Response:
         data = validated(UpdateMemberInfoInputSerializer, request.data)
         services.group_member_update_own(user=request.user, **data)
         return Response({"message": _("Updated successfully")})
@@ -226,7 +227,7 @@ class GroupApplicationViewSet(viewsets.ViewSet):
         request=HandleApplicationInputSerializer,
         responses=responses(ApplicationHandledSerializer, 403, 404, 409),
     )
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: AuthenticatedRequest) -> Response:
         data = validated(HandleApplicationInputSerializer, request.data)
         application = services.group_application_handle(user=request.user, **data)
         return Response(

@@ -11,20 +11,22 @@
 import hashlib
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ValidationError
-from django.forms.forms import NON_FIELD_ERRORS
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from imserver import metrics
 from imserver.api.throttling import FailureLimiter, client_ip
 from imserver.csp import ADMIN_POLICY, add_policy
 
 THROTTLED = "throttled"
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponseBase])
 
 admin_login_failures_by_ip = FailureLimiter(
     "admin-login-ip", "IM_ADMIN_LOGIN_FAILURES_PER_IP", "IM_ADMIN_LOGIN_FAILURE_WINDOW_S"
@@ -47,11 +49,13 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
     """The admin's login form, counting failures and refusing banned users."""
 
     def clean(self) -> dict[str, Any]:
+        assert self.request is not None  # the admin's login view passes its request
         ip = client_ip(self.request)
         username = username_identity(self.data.get("username") or "")
         if admin_login_failures_by_ip.is_blocked(ip) or admin_login_failures_by_username.is_blocked(
             username
         ):
+            metrics.rate_limit_refused("admin-login-failure")
             raise ValidationError(
                 _("Too many failed logins. Try again in %(seconds)d seconds."),
                 code=THROTTLED,
@@ -83,21 +87,25 @@ class IMAdminSite(admin.AdminSite):
         """Active staff who are not banned (checked on every admin request)."""
         return super().has_permission(request) and not getattr(request.user, "is_banned", False)
 
-    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response = super().login(request, extra_context)
-        form = getattr(response, "context_data", None) and response.context_data.get("form")
+        context = getattr(response, "context_data", None)
+        form = context and context.get("form")
         if form is not None and form.is_bound and form.has_error(NON_FIELD_ERRORS, THROTTLED):
             assert isinstance(response, TemplateResponse)
             response.status_code = 429
             response["Retry-After"] = str(admin_login_failures_by_ip.retry_after())
         return add_policy(response, ADMIN_POLICY)
 
-    def admin_view(self, view: Callable, cacheable: bool = False) -> Callable:
+    def admin_view(self, view: _View, cacheable: bool = False) -> _View:
         """Every other admin page (``login`` is the one the base class does not wrap)."""
         protected = super().admin_view(view, cacheable)
 
         @wraps(protected)  # keeps the attributes the base sets (csrf, admin_site)
-        def with_policy(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def with_policy(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             return add_policy(protected(request, *args, **kwargs), ADMIN_POLICY)
 
-        return with_policy
+        # A view called as ``view`` is, as the base class's own wrapper is typed.
+        return cast(_View, with_policy)

@@ -15,16 +15,22 @@ django.setup(set_prefix=False)
 # Imported after Django is set up: they load models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
 from imserver import overrides  # noqa: E402
 from imserver.overrides.http_handler import OneHopASGIHandler  # noqa: E402
-from imserver.overrides.lanes import http_on_lanes  # noqa: E402
-from realtime.auth import BrowserOriginValidator, JwtAuthMiddleware, allowed_origins  # noqa: E402
+from imserver.overrides.lanes import ASGIApp, http_on_lanes  # noqa: E402
+from realtime.auth import (  # noqa: E402
+    BrowserOriginValidator,
+    JwtAuthMiddleware,
+    allowed_origins,
+    refuse_unknown_path,
+    with_socket_log,
+)
 from realtime.consumers import ClientConsumer  # noqa: E402
 
 
-def http_application() -> ASGIHandler:
+def http_application() -> ASGIApp:
     handler = OneHopASGIHandler() if overrides.is_active("http_handler") else ASGIHandler()
     # Each request's synchronous code on one of a few long-lived threads, so database
     # connections persist (imserver/overrides/lanes.py).
@@ -34,9 +40,21 @@ def http_application() -> ASGIHandler:
 application = ProtocolTypeRouter(
     {
         "http": http_application(),
-        "websocket": BrowserOriginValidator(
-            JwtAuthMiddleware(URLRouter([path("ws", ClientConsumer.as_asgi())])),
-            allowed_origins(),
+        # Each connection's log lines carry its connection id (imserver/logs.py).
+        "websocket": with_socket_log(
+            BrowserOriginValidator(
+                JwtAuthMiddleware(
+                    URLRouter(
+                        [
+                            path("ws", ClientConsumer.as_asgi()),
+                            # django-stubs types a route's target as a view; Channels' router
+                            # takes ASGI applications.
+                            re_path(r"", refuse_unknown_path),  # type: ignore[arg-type]
+                        ]
+                    )
+                ),
+                allowed_origins(),
+            )
         ),
     }
 )

@@ -9,9 +9,13 @@ in ``localStorage`` can only be read by the client's own modules. JSON answers c
 a browser never renders them as a document that could run script.
 """
 
-from django.http import HttpRequest, HttpResponse
+from typing import TypeVar
+
+from django.http import HttpRequest, HttpResponseBase
 
 HEADER = "Content-Security-Policy"
+
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 # Shared by both pages. form-action 'self': a form cannot post credentials to another site.
 _BASE = (
@@ -49,7 +53,7 @@ def webclient_policy(request: HttpRequest) -> str:
 ADMIN_POLICY = "; ".join((*_BASE, "img-src 'self' data:", "connect-src 'self'"))
 
 
-def add_policy(response: HttpResponse, policy: str) -> HttpResponse:
+def add_policy(response: _Response, policy: str) -> _Response:
     """Set ``policy`` unless the view chose its own."""
     if HEADER not in response:
         response[HEADER] = policy

@@ -27,6 +27,7 @@ from django.core.files.storage import storages
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -142,7 +143,7 @@ _HEALTH_DATA = inline_serializer(
 class HealthView(APIView):
     """No authentication: load balancers call it."""
 
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -160,7 +161,7 @@ class LiveView(APIView):
     """No authentication, no backing service: the process is up and serves requests. For a
     liveness probe (restart the process when it fails); ``/healthz`` is the readiness probe."""
 
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     @extend_schema(

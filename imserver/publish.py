@@ -24,6 +24,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from imserver import metrics
 from imserver.fanout_wire import DIRECT_MAX, FANOUT_GROUP, fanout_message
 
 logger = logging.getLogger("imserver.publish")
@@ -141,6 +142,7 @@ def _send_logged(
         async_to_sync(send_to_users)(user_ids, message, route_size)
     except Exception:
         logger.exception("push %s to %d users failed", what, len(user_ids))
+        _count_failure(user_ids, message)
 
 
 async def _send_logged_async(
@@ -150,6 +152,14 @@ async def _send_logged_async(
         await send_to_users(user_ids, message, route_size)
     except Exception:
         logger.exception("push %s to %d users failed", what, len(user_ids))
+        _count_failure(user_ids, message)
+
+
+def _count_failure(user_ids: list[int], message: dict[str, Any]) -> None:
+    """A channel-layer error; a push (not a revocation) is lost for each of its recipients."""
+    metrics.CHANNEL_LAYER_ERRORS.inc()
+    if message["type"] == PUSH_MESSAGE_TYPE:
+        metrics.PUSHES_FAILED_CHANNEL_LAYER.inc(len(user_ids))
 
 
 async def push_now(user_ids: list[int], event_type: str, data: dict[str, Any]) -> None:

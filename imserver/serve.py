@@ -14,22 +14,38 @@ server (HTTP and ``/ws``); with ``REDIS_URL`` set they form one cluster (pushes,
 limits are shared). Without ``REDIS_URL`` use one worker: the in-memory channel layer does not
 cross processes. SIGTERM/SIGINT stop every worker; when one worker dies the others are stopped
 too.
+
+This process and the workers print only through Python logging, onto stderr, in the format of
+``LOG_FORMAT`` (imserver/logs.py): daphne's own access log is off, Twisted's log, warnings and
+uncaught exceptions go through logging too.
+
+The workers report their Prometheus metrics as one (``/metrics``, imserver/metrics.py): this
+process sets ``PROMETHEUS_MULTIPROC_DIR`` for them (``prepare_metrics_dir``) and drops the live
+gauges of each worker that ended.
 """
 
 import argparse
 import gc
+import glob
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+
+from imserver import logs
 
 # Sockets have no absolute lifetime: each lives as long as its access token, extended by the
 # client's ``auth`` frames, and closes when idle (docs/realtime.md). Daphne's own default closes
-# every socket after 24 hours. Extra arguments after ``--`` come later and win.
-DAPHNE_DEFAULTS = ["--websocket_timeout", "-1"]
+# every socket after 24 hours. Verbosity 0: daphne writes no access log of its own (a plain line
+# on stdout per request); the application logs each request and /ws handshake as one line of its
+# log (imserver.access, imserver/logs.py). Extra arguments after ``--`` come later and win.
+DAPHNE_DEFAULTS = ["--websocket_timeout", "-1", "--verbosity", "0"]
 APPLICATION = "imserver.asgi:application"
 
 logger = logging.getLogger("imserver.serve")
@@ -77,6 +93,9 @@ def run_worker(fd: int, application: str, daphne_args: list[str]) -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imserver.settings")
     django.setup(set_prefix=False)
+    # Logging is configured now: what would print around it goes through it too.
+    logs.log_uncaught_exceptions()
+    logs.twisted_to_logging()
     from daphne.cli import CommandLineInterface
 
     from imserver import overrides
@@ -89,8 +108,41 @@ def run_worker(fd: int, application: str, daphne_args: list[str]) -> int:
     return 0
 
 
+def prepare_metrics_dir() -> Callable[[], None]:
+    """The folder where the workers keep their metrics (imserver/metrics.py), in
+    ``PROMETHEUS_MULTIPROC_DIR`` for the workers to inherit; returns what removes it.
+
+    The operator's folder (the variable set) is emptied of the files a previous run left, and
+    kept; otherwise a fresh temporary folder is made here and removed when the server stops.
+    This process itself never imports prometheus-client before the variable is set."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for stale in glob.glob(os.path.join(folder, "*.db")):
+            os.remove(stale)
+        return lambda: None
+    folder = tempfile.mkdtemp(prefix="imserver-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return lambda: shutil.rmtree(folder, ignore_errors=True)
+
+
+def forget_worker_gauges(pid: int) -> None:
+    """A worker that ended no longer counts in the live gauges (open sockets, lane queue)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)
+
+
 def supervise(sockets: list[socket.socket], application: str, daphne_args: list[str]) -> int:
     """One worker process per socket; returns when stopped (0) or when a worker died (1)."""
+    remove_metrics_dir = prepare_metrics_dir()
+    try:
+        return _supervise(sockets, application, daphne_args)
+    finally:
+        remove_metrics_dir()
+
+
+def _supervise(sockets: list[socket.socket], application: str, daphne_args: list[str]) -> int:
     workers = [
         subprocess.Popen(
             [
@@ -110,6 +162,7 @@ def supervise(sockets: list[socket.socket], application: str, daphne_args: list[
     ]
     for sock in sockets:
         sock.close()  # the workers hold their copies
+    logger.info("workers started: pids %s", ", ".join(str(worker.pid) for worker in workers))
 
     stopping = False
 
@@ -122,6 +175,11 @@ def supervise(sockets: list[socket.socket], application: str, daphne_args: list[
     while not stopping and all(worker.poll() is None for worker in workers):
         time.sleep(0.2)
     for worker in workers:
+        if worker.returncode is not None:
+            logger.error(
+                "worker %d exited with code %d: stopping the others", worker.pid, worker.returncode
+            )
+    for worker in workers:
         if worker.poll() is None:
             worker.terminate()
     deadline = time.monotonic() + 10
@@ -131,6 +189,11 @@ def supervise(sockets: list[socket.socket], application: str, daphne_args: list[
         except subprocess.TimeoutExpired:
             worker.kill()
             worker.wait(timeout=5)
+        forget_worker_gauges(worker.pid)
+    logger.info(
+        "workers stopped: %s",
+        ", ".join(f"pid {worker.pid} code {worker.returncode}" for worker in workers),
+    )
     return 0 if stopping else 1
 
 
@@ -148,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fd is not None:
         return run_worker(args.fd, args.application, args.daphne_args)
     count = max(1, args.workers)
+    logs.configure_logging_from_settings()
+    logs.log_uncaught_exceptions()
+    logger.info("serving on %s:%d with %d workers", args.host, args.port, count)
     sockets = [
         listening_socket(args.host, args.port, args.backlog, shared=count > 1) for _ in range(count)
     ]

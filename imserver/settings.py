@@ -6,6 +6,7 @@ Every variable is listed in the README.
 """
 
 from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 
 import environ
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "imserver.api.access_log.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Counts and times each request by its URL pattern (static files above are not counted).
+    "imserver.api.request_metrics.RequestMetricsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Oversized bodies, too many fields, hostile JSON: refused here, in the client's language,
@@ -349,6 +352,18 @@ IM_GC_GEN0_THRESHOLD = env.int("IM_GC_GEN0_THRESHOLD", default=10000)
 # off, every send is its own transaction.
 IM_GROUP_COMMIT = env.bool("IM_GROUP_COMMIT", default=True)
 
+# --- Metrics (/metrics, docs/deployment.md "Metrics") ----------------------------------------
+# Client addresses (CIDR blocks) that may read /metrics, as Django sees them (REMOTE_ADDR: the
+# peer, or X-Forwarded-For's first address under daphne's --proxy-headers); empty: none.
+IM_METRICS_ALLOW = env.list("IM_METRICS_ALLOW", default=["127.0.0.1/32", "::1/128"])
+for _block in IM_METRICS_ALLOW:
+    try:
+        ip_network(_block, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"IM_METRICS_ALLOW: {exc}") from exc
+# A bearer token that reads /metrics from any address (Authorization: Bearer ...); empty: none.
+IM_METRICS_TOKEN = env.str("IM_METRICS_TOKEN", default="")
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -408,27 +423,39 @@ IM_DAPHNE_STREAMING_BODY = env.bool("IM_DAPHNE_STREAMING_BODY", default=True)
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}.")
+# Everything a server process prints is a line of this one handler, on stderr; stdout stays
+# empty (imserver/logs.py, docs/deployment.md "Logs").
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "imserver.api.request_id.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "imserver.api.request_id.RequestIdLogFilter"},
+        # connection_id and user_id on the lines of a /ws connection
+        "socket": {"()": "imserver.logs.SocketLogFilter"},
+    },
     "formatters": {
         "plain": {
+            "class": "imserver.api.access_log.PlainFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
-        # One JSON object per line: time, level, logger, message, request_id and the access
-        # log's method, path, status, duration_ms (imserver/api/access_log.py).
+        # One JSON object per line: time, level, logger, message, request_id, a socket's
+        # connection_id and user_id, the access log's method, path, status, duration_ms
+        # (imserver/api/access_log.py).
         "json": {"()": "imserver.api.access_log.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "stream": "ext://sys.stderr",
+            "filters": ["request_id", "socket"],
             "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # Autobahn (daphne's WebSocket layer) warns of what clients do: a handshake refused, a
+        # close not answered. The access line and the socket's close line say that already.
+        "autobahn": {"level": "ERROR"},
     },
 }

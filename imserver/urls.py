@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imserver.api.handlers import UnknownPathView
 from imserver.health import HealthView, LiveView
+from imserver.metrics_view import MetricsView
 from webclient.views import index as webclient_index
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("livez", LiveView.as_view(), name="livez"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("", include("accounts.urls")),
     path("", include("social.urls")),
     path("", include("groups.urls")),

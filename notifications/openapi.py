@@ -3,6 +3,8 @@
 They document responses in the OpenAPI schema (``/api/schema``); nothing serializes with them.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
 from imserver.api.schema import listing
@@ -18,5 +20,5 @@ GroupApplicationListSerializer = listing(
 )
 
 
-class UnreadApplicationsSerializer(serializers.Serializer):
+class UnreadApplicationsSerializer(serializers.Serializer[Any]):
     total_unread_count = serializers.IntegerField()

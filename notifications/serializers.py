@@ -9,7 +9,7 @@ from notifications.models import GroupNotification
 from notifications.presenters import group_notification_data
 
 
-class GroupNotificationSerializer(serializers.ModelSerializer):
+class GroupNotificationSerializer(serializers.ModelSerializer[GroupNotification]):
     """The 6.3 object, also the ``data`` of the ``group_notification`` push: the fields for the
     schema, the values from ``notifications.presenters`` (one representation for both)."""
 
@@ -43,7 +43,7 @@ class GroupNotificationSerializer(serializers.ModelSerializer):
         return group_notification_data(instance)
 
 
-class GroupApplicationItemSerializer(serializers.ModelSerializer):
+class GroupApplicationItemSerializer(serializers.ModelSerializer[GroupApplication]):
     """The 6.4 object. ``apply_time`` is when the application arrived or was last renewed."""
 
     apply_time = UnixTimestampField(source="arrived_at")

@@ -29,14 +29,16 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, trans_real
 from rest_framework.exceptions import APIException, AuthenticationFailed
 
 from accounts.authentication import user_for_validated_token
 from accounts.models import User
+from imserver import metrics
 from imserver.api.errors import ErrorCode, invalid_parameter_message
 from imserver.api.exceptions import backing_service_error, code_and_message
 from imserver.api.json_limits import BAD_UNICODE, TOO_DEEP, JsonRefused, loads_checked
+from imserver.logs import current_socket_log, log_handshake
 from imserver.overrides.lanes import run_sync
 from imserver.publish import push_now, user_group_name
 from realtime.fanout import local_sockets
@@ -63,9 +65,7 @@ CLOSE_SERVER_ERROR = 4011
 def language_from_scope(scope: dict[str, Any]) -> str:
     for name, value in scope.get("headers", []):
         if name == b"accept-language":
-            for code, _quality in translation.trans_real.parse_accept_lang_header(
-                value.decode("latin1")
-            ):
+            for code, _quality in trans_real.parse_accept_lang_header(value.decode("latin1")):
                 try:
                     return translation.get_supported_language_variant(code)
                 except LookupError:
@@ -76,7 +76,7 @@ def language_from_scope(scope: dict[str, Any]) -> str:
 def _frame_too_big(raw: str | bytes) -> bool:
     """For a protocol layer that does not hold the limit itself (daphne without the
     ``daphne_limits`` override)."""
-    limit = settings.IM_WS_MAX_FRAME_BYTES
+    limit: int = settings.IM_WS_MAX_FRAME_BYTES
     if isinstance(raw, str):
         return len(raw) > limit or (len(raw) * 4 > limit and len(raw.encode()) > limit)
     return len(raw) > limit
@@ -108,10 +108,10 @@ def _refusal_text(refused: JsonRefused) -> str:
     return gettext("malformed JSON frame")
 
 
-class ClientConsumer(AsyncWebsocketConsumer):
+class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     user: User | None = None
     grant: Grant | None = None
-    watcher: asyncio.Task | None = None
+    watcher: asyncio.Task[None] | None = None
     # What _leave has to undo: the push group joined, in the registry, a presence entry.
     group: str | None = None
     registered = False
@@ -119,7 +119,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
     closing = False
     left = False
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         except Exception:
@@ -129,7 +129,9 @@ class ClientConsumer(AsyncWebsocketConsumer):
             # when the layer cannot answer there is no consumer yet to close the socket, so it
             # is accepted and closed here with the code of a failed layer.
             logger.exception("the channel layer gave no channel for a new socket")
+            metrics.CHANNEL_LAYER_ERRORS.inc()
             await receive()
+            log_handshake(101)
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": CLOSE_SERVER_ERROR})
         finally:
@@ -170,18 +172,24 @@ class ClientConsumer(AsyncWebsocketConsumer):
         refusal = await self._authenticate()
         # Accepted in every case, so that a refusal reaches the client as a close code.
         await self.accept()
+        log_handshake(101)
         if refusal is not None:
+            logger.info("socket refused with %d", refusal)
             await self._close(refusal)
             return
-        connections = await self._count_connection()
+        assert self.user is not None  # _authenticate read the user when it refused nothing
+        user_id: int = self.user.pk
+        connections = await self._count_connection(user_id)
         if connections is not None and connections > settings.IM_WS_MAX_CONNECTIONS_PER_USER:
+            logger.info("socket refused with %d", CLOSE_TOO_MANY_CONNECTIONS)
             await self._close(CLOSE_TOO_MANY_CONNECTIONS)
             return
         registry = local_sockets()
         try:
-            await registry.add(self.user.pk, self)
+            await registry.add(user_id, self)
         except Exception:
             logger.exception("starting the fan-out listener failed")
+            metrics.CHANNEL_LAYER_ERRORS.inc()
             await self._close(CLOSE_SERVER_ERROR)
             return
         self.registered = True
@@ -189,12 +197,12 @@ class ClientConsumer(AsyncWebsocketConsumer):
         logger.info(
             "socket %s of user %s open (sockets in this process: %d)",
             self.channel_name,
-            self.user.pk,
+            user_id,
             registry.open_count,
         )
         self.watcher = asyncio.create_task(self._watch())
         if connections == 1:
-            await self._announce_presence(ONLINE, self.user.pk)
+            await self._announce_presence(ONLINE, user_id)
 
     async def _authenticate(self) -> int | None:
         """Check the handshake's token and join the user's push group; the close code of a
@@ -207,11 +215,15 @@ class ClientConsumer(AsyncWebsocketConsumer):
             self.grant = None
         if self.grant is None:
             return CLOSE_UNAUTHORIZED
+        socket_log = current_socket_log()
+        if socket_log is not None:  # from here on the connection's lines name its user
+            socket_log.user_id = self.grant.user_id
         group = user_group_name(self.grant.user_id)
         try:
             await self.channel_layer.group_add(group, self.channel_name)
         except Exception:
             logger.exception("joining the push group of user %s failed", self.grant.user_id)
+            metrics.CHANNEL_LAYER_ERRORS.inc()
             return CLOSE_SERVER_ERROR
         self.group = group
         try:
@@ -223,13 +235,13 @@ class ClientConsumer(AsyncWebsocketConsumer):
             return CLOSE_SERVER_ERROR
         return None
 
-    async def _count_connection(self) -> int | None:
+    async def _count_connection(self, user_id: int) -> int | None:
         """This socket's presence entry; the user's live sockets in the cluster with it, or
         None when presence is unavailable (the socket works without it, uncounted)."""
         try:
-            connections = await presence_store().connect(self.user.pk, self.channel_name)
+            connections = await presence_store().connect(user_id, self.channel_name)
         except Exception:
-            logger.exception("registering the presence of user %s failed", self.user.pk)
+            logger.exception("registering the presence of user %s failed", user_id)
             return None
         self.in_presence = True
         return connections
@@ -246,7 +258,8 @@ class ClientConsumer(AsyncWebsocketConsumer):
         if self.watcher is not None:
             self.watcher.cancel()
         user_id = self._user_id()
-        if self.registered:
+        # Registered and in presence only after a grant was read, so with a user id.
+        if self.registered and user_id is not None:
             registry = local_sockets()
             registry.remove(user_id, self)
             logger.info(
@@ -261,7 +274,8 @@ class ClientConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(self.group, self.channel_name)
             except Exception:
                 logger.exception("leaving the push group of user %s failed", user_id)
-        if self.in_presence:
+                metrics.CHANNEL_LAYER_ERRORS.inc()
+        if self.in_presence and user_id is not None:
             try:
                 last = await presence_store().disconnect(user_id, self.channel_name)
                 if last:
@@ -280,6 +294,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
     async def push(self, message: dict[str, Any]) -> None:
         """A ``publish_on_commit`` event for this user."""
         await self.send(text_data=message["text"])
+        metrics.PUSHES_DELIVERED.inc()
 
     async def session_revoke(self, message: dict[str, Any]) -> None:
         """Every token of the user older than ``token_version`` was revoked."""
@@ -319,8 +334,7 @@ class ClientConsumer(AsyncWebsocketConsumer):
                 await self._error(invalid_parameter_message(_refusal_text(refused)))
                 return
             frame_type = frame.get("type") if isinstance(frame, dict) else None
-            handler = self._handler(frame_type) if isinstance(frame_type, str) else None
-            if handler is None:
+            if not isinstance(frame_type, str) or (handler := self._handler(frame_type)) is None:
                 await self._error(invalid_parameter_message(gettext("unknown frame type"), "type"))
                 return
             data = frame.get("data")
@@ -358,8 +372,12 @@ class ClientConsumer(AsyncWebsocketConsumer):
         await self.send_frame("pong", {})
 
     async def _on_auth(self, data: dict[str, Any]) -> None:
+        # Frames are read only on a socket whose user and grant were read (``receive``).
+        assert self.user is not None and self.grant is not None
         user_id = self.user.pk
-        grant = await self.call(lambda _user, data: token_renewal(user_id, data), data)
+        grant: Grant | None = await self.call(
+            lambda _user, data: token_renewal(user_id, data), data
+        )
         if grant is None:
             return
         if grant.expires_at < self.grant.expires_at:
@@ -410,6 +428,8 @@ class ClientConsumer(AsyncWebsocketConsumer):
         refresh_every = settings.IM_PRESENCE_TTL_S / 3
         next_refresh = time.monotonic() + refresh_every
         while not self.closing:
+            # Set before this task starts; a renewal replaces it, nothing clears it.
+            assert self.grant is not None
             now = time.monotonic()
             expires_in = self.grant.expires_at - time.time()
             wake_in = min(self.last_frame_at + idle_limit, next_refresh) - now

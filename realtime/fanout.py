@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
+from imserver import metrics
 from imserver.fanout_wire import FANOUT_GROUP
 
 logger = logging.getLogger("realtime")
@@ -36,8 +37,8 @@ class LocalSockets:
     def __init__(self) -> None:
         self.by_user: dict[int, set[Socket]] = {}
         self.open_count = 0
-        self.listener: asyncio.Task | None = None
-        self.session_checker: asyncio.Task | None = None
+        self.listener: asyncio.Task[None] | None = None
+        self.session_checker: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
 
     async def add(self, user_id: int, socket: Socket) -> None:
@@ -54,12 +55,14 @@ class LocalSockets:
             if socket not in sockets:
                 sockets.add(socket)
                 self.open_count += 1
+                metrics.OPEN_SOCKETS.inc()
 
     def remove(self, user_id: int, socket: Socket) -> None:
         sockets = self.by_user.get(user_id)
         if sockets is not None and socket in sockets:
             sockets.discard(socket)
             self.open_count -= 1
+            metrics.OPEN_SOCKETS.dec()
             if not sockets:
                 del self.by_user[user_id]
         if not self.by_user:
@@ -83,6 +86,7 @@ class LocalSockets:
                         raise asyncio.CancelledError from None
                     # The "lists" layer while Redis is down; it reconnects.
                     logger.exception("receiving fan-out pushes failed")
+                    metrics.CHANNEL_LAYER_ERRORS.inc()
                     await asyncio.sleep(1)
                     continue
                 await self.deliver(message["user_ids"], message["text"])
@@ -94,12 +98,20 @@ class LocalSockets:
                 logger.debug("leaving %s failed", FANOUT_GROUP, exc_info=True)
 
     async def deliver(self, user_ids: list[int], text: str) -> None:
+        delivered = failed = 0  # counted once per push, not once per socket
         for user_id in user_ids:
             for socket in list(self.by_user.get(user_id, ())):
                 try:
                     await socket.send(text_data=text)
                 except Exception:  # a socket closing right now; the others still get it
                     logger.debug("push to a closing socket of user %s failed", user_id)
+                    failed += 1
+                else:
+                    delivered += 1
+        if delivered:
+            metrics.PUSHES_DELIVERED.inc(delivered)
+        if failed:
+            metrics.PUSHES_FAILED_SOCKET.inc(failed)
 
 
 _by_loop: dict[asyncio.AbstractEventLoop, LocalSockets] = {}

@@ -3,13 +3,15 @@
 They document responses in the OpenAPI schema (``/api/schema``); nothing serializes with them.
 """
 
+from typing import Any
+
 from rest_framework import serializers
 
 from imserver.api.schema import listing
 from social.serializers import BlockedFriendSerializer, FriendRequestSerializer, FriendSerializer
 
 
-class FriendRequestSentSerializer(serializers.Serializer):
+class FriendRequestSentSerializer(serializers.Serializer[Any]):
     request_id = serializers.IntegerField()
 
 
@@ -22,5 +24,5 @@ BlockedListSerializer = listing("BlockedList", "friends", BlockedFriendSerialize
 FriendRequestInboxSerializer = listing("FriendRequestInbox", "requests", FriendRequestSerializer)
 
 
-class CountSerializer(serializers.Serializer):
+class CountSerializer(serializers.Serializer[Any]):
     count = serializers.IntegerField()

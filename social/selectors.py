@@ -1,11 +1,21 @@
 """Reads about friends, blocks and friend requests; also what the chat and presence work needs."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
 from social.models import FriendRequest, Friendship
+
+if TYPE_CHECKING:  # a development requirement
+    from django_stubs_ext import WithAnnotations
+
+
+class BlockedMe(TypedDict):
+    """What ``friendship_list`` adds to each row."""
+
+    blocked_me: bool
 
 
 def are_friends(user_id: int, other_id: int) -> bool:
@@ -83,7 +93,7 @@ def remarks_for(user_id: int, friend_ids: Iterable[int]) -> dict[int, str]:
     return dict(rows.values_list("friend_id", "remark"))
 
 
-def friendship_list(*, user_id: int) -> QuerySet[Friendship]:
+def friendship_list(*, user_id: int) -> "QuerySet[WithAnnotations[Friendship, BlockedMe]]":
     """4.3: my friends I have not blocked, with their users, oldest friendship first; each
     row's ``blocked_me`` says whether that friend has blocked me (their presence is hidden from
     me, as in ``presence_audience_ids``)."""

@@ -10,7 +10,7 @@ from social.presenters import friend_request_data
 # --- Output ---------------------------------------------------------------------------------
 
 
-class FriendSerializer(serializers.ModelSerializer):
+class FriendSerializer(serializers.ModelSerializer[Friendship]):
     """A friend of API.md 4.3, plus my ``remark``.
 
     ``online_ids`` in the context is the set of online friend ids, read once for the whole list,
@@ -46,7 +46,7 @@ class FriendSerializer(serializers.ModelSerializer):
         return ONLINE if friendship.friend_id in self.context["online_ids"] else OFFLINE
 
 
-class BlockedFriendSerializer(serializers.ModelSerializer):
+class BlockedFriendSerializer(serializers.ModelSerializer[Friendship]):
     """A blocked user of API.md 4.6."""
 
     user_id = serializers.IntegerField(read_only=True)
@@ -60,7 +60,7 @@ class BlockedFriendSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FriendRequestSerializer(serializers.ModelSerializer):
+class FriendRequestSerializer(serializers.ModelSerializer[FriendRequest]):
     """A friend request of API.md 6.1 (also the ``friend_request*`` push data): the fields for
     the schema, the values from ``social.presenters`` (one representation for both).
 
@@ -101,12 +101,12 @@ class FriendRequestSerializer(serializers.ModelSerializer):
 # --- Input ----------------------------------------------------------------------------------
 
 
-class FriendRequestSendInputSerializer(serializers.Serializer):
+class FriendRequestSendInputSerializer(serializers.Serializer[Any]):
     to_user_id = IdField()
     message = TrimmedCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class FriendRequestHandleInputSerializer(serializers.Serializer):
+class FriendRequestHandleInputSerializer(serializers.Serializer[Any]):
     request_id = IdField()
     action = serializers.ChoiceField(
         choices=[FriendRequest.Status.ACCEPTED.value, FriendRequest.Status.REJECTED.value]
@@ -114,10 +114,10 @@ class FriendRequestHandleInputSerializer(serializers.Serializer):
     message = TrimmedCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
-class FriendIdInputSerializer(serializers.Serializer):
+class FriendIdInputSerializer(serializers.Serializer[Any]):
     friend_id = IdField()
 
 
-class RemarkInputSerializer(serializers.Serializer):
+class RemarkInputSerializer(serializers.Serializer[Any]):
     user_id = IdField()
     remark = DisplayNameField(max_length=50, allow_blank=True)

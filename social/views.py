@@ -5,9 +5,9 @@ from functools import partial
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import AuthenticatedRequest
 from imserver.api.pagination import listed_page
 from imserver.api.schema import ConfirmationSerializer, page_parameters, responses
 from imserver.api.validation import validated
@@ -39,7 +39,7 @@ class FriendRequestViewSet(viewsets.ViewSet):
         request=FriendRequestSendInputSerializer,
         responses=responses(FriendRequestSentSerializer, 403, 404, 409),
     )
-    def send(self, request: Request) -> Response:
+    def send(self, request: AuthenticatedRequest) -> Response:
         data = validated(FriendRequestSendInputSerializer, request.data)
         friend_request = services.friend_request_send(from_user=request.user, **data)
         return Response({"request_id": friend_request.pk})
@@ -49,7 +49,7 @@ class FriendRequestViewSet(viewsets.ViewSet):
         request=FriendRequestHandleInputSerializer,
         responses=responses(FriendRequestSerializer, 403, 404, 409),
     )
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: AuthenticatedRequest) -> Response:
         data = validated(FriendRequestHandleInputSerializer, request.data)
         friend_request = services.friend_request_handle(user=request.user, **data)
         return Response(FriendRequestSerializer(friend_request).data)
@@ -59,7 +59,7 @@ class FriendRequestViewSet(viewsets.ViewSet):
         parameters=page_parameters(),
         responses=responses(FriendRequestInboxSerializer),
     )
-    def inbox(self, request: Request) -> Response:
+    def inbox(self, request: AuthenticatedRequest) -> Response:
         read = partial(services.friend_request_inbox_read, user=request.user)
         return Response(
             listed_page(request, read, key="requests", serializer=FriendRequestSerializer)
@@ -69,7 +69,7 @@ class FriendRequestViewSet(viewsets.ViewSet):
         summary="6.2 Pending friend requests to me not yet listed",
         responses=responses(CountSerializer),
     )
-    def unread_count(self, request: Request) -> Response:
+    def unread_count(self, request: AuthenticatedRequest) -> Response:
         return Response({"count": selectors.friend_request_unread_count(user_id=request.user.pk)})
 
 
@@ -77,7 +77,7 @@ class FriendViewSet(viewsets.ViewSet):
     """4.3-4.7 and ``POST /friend/unblock``."""
 
     @extend_schema(summary="4.3 My friends", responses=responses(FriendListSerializer))
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedRequest) -> Response:
         friendships = list(selectors.friendship_list(user_id=request.user.pk))
         # Presence only of those in my presence audience: not of a friend who blocked me.
         online_ids = online_user_ids(
@@ -91,7 +91,7 @@ class FriendViewSet(viewsets.ViewSet):
         parameters=[FriendIdInputSerializer],
         responses=responses(ConfirmationSerializer, 404),
     )
-    def remove(self, request: Request) -> Response:
+    def remove(self, request: AuthenticatedRequest) -> Response:
         # The parameter may come in the JSON body or in the query string (CONTRACT 1).
         source = request.data if "friend_id" in request.data else request.query_params
         services.friendship_delete(user=request.user, **validated(FriendIdInputSerializer, source))
@@ -102,7 +102,7 @@ class FriendViewSet(viewsets.ViewSet):
         request=FriendIdInputSerializer,
         responses=responses(ConfirmationSerializer, 404, 409),
     )
-    def block(self, request: Request) -> Response:
+    def block(self, request: AuthenticatedRequest) -> Response:
         services.friend_block(user=request.user, **validated(FriendIdInputSerializer, request.data))
         return Response({"message": _("User blocked")})
 
@@ -111,13 +111,13 @@ class FriendViewSet(viewsets.ViewSet):
         request=FriendIdInputSerializer,
         responses=responses(ConfirmationSerializer, 404),
     )
-    def unblock(self, request: Request) -> Response:
+    def unblock(self, request: AuthenticatedRequest) -> Response:
         data = validated(FriendIdInputSerializer, request.data)
         services.friend_unblock(user=request.user, **data)
         return Response({"message": _("User unblocked")})
 
     @extend_schema(summary="4.6 Users I blocked", responses=responses(BlockedListSerializer))
-    def blocked_list(self, request: Request) -> Response:
+    def blocked_list(self, request: AuthenticatedRequest) -> Response:
         blocked = list(selectors.blocked_list(user_id=request.user.pk))
         return Response(
             {"friends": BlockedFriendSerializer(blocked, many=True).data, "total": len(blocked)}
@@ -128,7 +128,7 @@ class FriendViewSet(viewsets.ViewSet):
         request=RemarkInputSerializer,
         responses=responses(ConfirmationSerializer, 404),
     )
-    def remark(self, request: Request) -> Response:
+    def remark(self, request: AuthenticatedRequest) -> Response:
         services.friend_set_remark(
             user=request.user, **validated(RemarkInputSerializer, request.data)
         )

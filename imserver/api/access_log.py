@@ -1,4 +1,4 @@
-"""One access-log line per HTTP request, and the JSON log format (``LOG_FORMAT=json``).
+"""One access-log line per HTTP request, and the two log formats (``LOG_FORMAT``).
 
 The line carries ``method``, ``path`` (never the query string: it may hold a token), ``status``
 and ``duration_ms`` as record attributes; the request id comes from the request-id filter.
@@ -51,6 +51,18 @@ class AccessLogMiddleware:
             },
         )
         return response
+
+
+class PlainFormatter(logging.Formatter):
+    """The format string's line, and ``connection_id=... user_id=...`` on a ``/ws``
+    connection's lines (``imserver.logs.SocketLogFilter``)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        connection_id = getattr(record, "connection_id", None)
+        if connection_id is None:
+            return line
+        return f"{line} connection_id={connection_id} user_id={getattr(record, 'user_id', None)}"
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,11 +1,15 @@
 """The error codes of CONTRACT 1 and the one application error class services raise."""
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ErrorDetail
+
+if TYPE_CHECKING:  # a development requirement
+    from django_stubs_ext import StrOrPromise
 
 
 class ErrorCode(IntEnum):
@@ -32,7 +36,7 @@ HTTP_STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.SERVICE_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
-DEFAULT_MESSAGES: dict[ErrorCode, Promise] = {
+DEFAULT_MESSAGES: "dict[ErrorCode, StrOrPromise]" = {
     ErrorCode.BAD_REQUEST: _("Invalid parameter"),
     ErrorCode.UNAUTHORIZED: _("Not logged in or invalid token"),
     ErrorCode.FORBIDDEN: _("Permission denied"),
@@ -54,10 +58,12 @@ class AppError(APIException):
     ``Throttled.wait`` does.
     """
 
+    detail: ErrorDetail  # one message, never a list or a mapping
+
     def __init__(
         self,
         code: ErrorCode,
-        message: str | Promise | None = None,
+        message: "StrOrPromise | None" = None,
         *,
         http_status: int | None = None,
         data: object = None,
@@ -81,7 +87,7 @@ def invalid_parameter_message(reason: str | Promise, field: str | None = None) -
     return _("Invalid parameter: %(reason)s") % {"reason": reason}
 
 
-def error_body(code: ErrorCode, message: str | Promise, **extra: object) -> dict:
+def error_body(code: ErrorCode, message: str | Promise, **extra: object) -> dict[str, object]:
     """The failure envelope; the only place it is spelled.
 
     A message that quotes client input may hold a lone surrogate, which no UTF-8 encoder can

@@ -21,6 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from imserver import metrics
 from imserver.api.errors import (
     DEFAULT_MESSAGES,
     AppError,
@@ -34,7 +35,7 @@ from imserver.api.request_limits import body_limit_error, too_many_fields_error
 logger = logging.getLogger("imserver.errors")
 
 
-def envelope_exception_handler(exc: Exception, context: dict) -> Response:
+def envelope_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, Http404):
         exc = AppError(ErrorCode.NOT_FOUND)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -48,14 +49,16 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
 
     code, message = code_and_message(exc)
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
     if code == ErrorCode.RATE_LIMITED:
         headers["Retry-After"] = str(retry_after_seconds(exc))
     http_status = exc.status_code
     if code == ErrorCode.UNAUTHORIZED:
         http_status = status.HTTP_401_UNAUTHORIZED  # DRF turns 401 into 403 without a header.
-    extra = {"data": exc.data} if getattr(exc, "data", None) is not None else {}
+    data = getattr(exc, "data", None)
+    extra = {"data": data} if data is not None else {}
     set_rollback()
     return Response(error_body(code, message, **extra), status=http_status, headers=headers)
 
@@ -66,11 +69,13 @@ def backing_service_error(exc: Exception) -> AppError | None:
     frames both use it."""
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("database unavailable: %s", exc)
+        metrics.DATABASE_ERRORS.inc()
         return AppError(ErrorCode.SERVICE_UNAVAILABLE, _("The database is unavailable"))
     # ConnectionError covers a refused or lost connection and a Redis still loading its data;
     # other RedisErrors (a wrong command, a script error) are bugs and stay 50000.
     if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         logger.warning("redis unavailable: %s", exc)
+        metrics.REDIS_ERRORS.inc()
         return AppError(ErrorCode.SERVICE_UNAVAILABLE, _("Redis is unavailable"))
     return None
 

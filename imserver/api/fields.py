@@ -8,10 +8,10 @@ from typing import Any
 from rest_framework import serializers
 
 
-class UnixTimestampField(serializers.Field):
+class UnixTimestampField(serializers.Field[datetime, Any, int | None, Any]):
     """An aware datetime shown as integer unix seconds (read-only at the API edge)."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
@@ -22,7 +22,7 @@ class UnixTimestampField(serializers.Field):
 class TrimmedCharField(serializers.CharField):
     """CharField that trims, so an all-blank required string counts as missing."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("trim_whitespace", True)
         super().__init__(**kwargs)
 
@@ -62,12 +62,12 @@ class IdField(serializers.IntegerField):
     """A positive database id; numeric strings such as ``"5"`` are accepted (ASCII digits only:
     Python's ``int`` would also read full-width or Arabic-Indic digits)."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: object) -> int:
+    def to_internal_value(self, data: float | int | str) -> int:
         if isinstance(data, str) and not data.strip().isascii():
             self.fail("invalid")
         return super().to_internal_value(data)

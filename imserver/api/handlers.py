@@ -3,6 +3,7 @@
 import logging
 
 from django.http import HttpRequest, JsonResponse
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -48,7 +49,7 @@ def server_error(request: HttpRequest) -> JsonResponse:
 class UnknownPathView(APIView):
     """The last URL pattern: any unknown path is a 40004 envelope, also with DEBUG on."""
 
-    authentication_classes: list = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:

@@ -39,7 +39,8 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
-        request.request_id = request_id
+        # An attribute of ours on Django's request, for code that has the request at hand.
+        request.request_id = request_id  # type: ignore[attr-defined]
         with request_id_bound(request_id):
             response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id

@@ -20,8 +20,9 @@ parsed by a view) is shaped by the one exception handler (``imserver/api/excepti
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from django.conf import settings
@@ -118,7 +119,7 @@ def too_many_fields_error(what: str) -> AppError:
     return bad_request(reason)
 
 
-def declared_length(meta: dict) -> int:
+def declared_length(meta: Mapping[str, Any]) -> int:
     """The request's ``Content-Length``; 0 when absent or not a number (Django reads it so)."""
     try:
         return max(0, int(meta.get("CONTENT_LENGTH") or 0))

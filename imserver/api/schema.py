@@ -8,13 +8,14 @@ the errors any operation can answer (400 when it takes input, 401 when it needs 
 500), all as the ``ErrorEnvelope``.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, is_list_serializer
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import Direction, OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -74,7 +75,7 @@ def responses(
     return result
 
 
-class ErrorResponse(dict):
+class ErrorResponse(dict[str, Any]):
     """A raw response schema marker, turned into the error envelope by the auto schema."""
 
     def __init__(self, status: int, *, data: Any = None) -> None:
@@ -83,7 +84,9 @@ class ErrorResponse(dict):
         self.data = data
 
 
-def listing(name: str, key: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+def listing(
+    name: str, key: str, item: type[serializers.Serializer[Any]]
+) -> serializers.Serializer[Any]:
     """A list endpoint's ``data``: ``{<key>: [item, ...], "total": n}``, component ``name``."""
     return inline_serializer(
         name, fields={key: item(many=True), "total": serializers.IntegerField()}
@@ -115,7 +118,7 @@ class UnixTimestampFieldExtension(OpenApiSerializerFieldExtension):
         return {"type": "integer", "format": "int64", "description": "unix seconds"}
 
 
-class ConfirmationSerializer(serializers.Serializer):
+class ConfirmationSerializer(serializers.Serializer[Any]):
     """``data`` of the operations that only confirm: ``{"message": "注册成功"}``."""
 
     message = serializers.CharField()
@@ -142,7 +145,7 @@ class EnvelopeAutoSchema(AutoSchema):
     def _get_serializer_field_meta(self, field: Any, direction: str) -> dict[str, Any]:
         """No titles from verbose names; no model help texts (Django's ``username`` help
         describes the admin's rules, not the API's)."""
-        meta = super()._get_serializer_field_meta(field, direction)
+        meta: dict[str, Any] = super()._get_serializer_field_meta(field, direction)
         meta.pop("title", None)
         parent = getattr(field, "parent", None)
         if isinstance(parent, serializers.ModelSerializer) and field.field_name not in getattr(
@@ -158,7 +161,7 @@ class EnvelopeAutoSchema(AutoSchema):
         if getattr(field, "read_only", False) and schema.get("format") in ("uri", "email"):
             del schema["format"]
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         result = super()._get_response_bodies(direction)
         self.registry.register_on_missing(
             ResolvedComponent(
@@ -169,10 +172,9 @@ class EnvelopeAutoSchema(AutoSchema):
             )
         )
         overrides = self.get_response_serializers()
+        pairs: Iterable[tuple[Any, Any]] = overrides.items() if isinstance(overrides, dict) else ()
         markers = {
-            str(status): marker
-            for status, marker in (overrides.items() if isinstance(overrides, dict) else ())
-            if isinstance(marker, ErrorResponse)
+            str(status): marker for status, marker in pairs if isinstance(marker, ErrorResponse)
         }
         for status, response in result.items():
             if status.startswith("2"):
@@ -182,10 +184,10 @@ class EnvelopeAutoSchema(AutoSchema):
                         content["schema"] = self._success_envelope(content["schema"])
             elif status in markers:
                 self._fill_error(response, int(status), markers[status].data, direction)
-        for status in self._common_error_statuses():
-            if str(status) not in result:
-                result[str(status)] = {}
-                self._fill_error(result[str(status)], status, None, direction)
+        for error_status in self._common_error_statuses():
+            if str(error_status) not in result:
+                result[str(error_status)] = {}
+                self._fill_error(result[str(error_status)], error_status, None, direction)
         return dict(sorted(result.items()))
 
     def _common_error_statuses(self) -> list[int]:
@@ -197,7 +199,9 @@ class EnvelopeAutoSchema(AutoSchema):
             statuses.append(401)
         return statuses
 
-    def _fill_error(self, response: dict, status: int, data: Any, direction: str) -> None:
+    def _fill_error(
+        self, response: dict[str, Any], status: int, data: Any, direction: Direction
+    ) -> None:
         schema: dict[str, Any] = ERROR_REF
         if data is not None:
             data_schema = self.resolve_serializer(data, direction).ref

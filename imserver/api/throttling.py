@@ -19,15 +19,17 @@ from functools import cache as memoize
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from redis.commands.core import Script
 from rest_framework.request import Request
 
+from imserver import metrics
 from imserver.api.errors import AppError, ErrorCode
 
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request | HttpRequest) -> str:
     """The peer address. Behind a proxy, run daphne with --proxy-headers (see README)."""
     return request.META.get("REMOTE_ADDR") or "unknown"
 
@@ -50,7 +52,9 @@ def _seconds_left_in_window(window_s: int) -> int:
     return max(1, math.ceil(window_s - time.time() % window_s))
 
 
-def rate_limited(retry_after_s: int) -> AppError:
+def rate_limited(scope: str, retry_after_s: int) -> AppError:
+    """The refusal of the limit ``scope``, counted (``imserver_rate_limit_refusals_total``)."""
+    metrics.rate_limit_refused(scope)
     return AppError(ErrorCode.RATE_LIMITED, retry_after=retry_after_s)
 
 
@@ -75,7 +79,7 @@ class RateLimit:
             return
         limit, window_s = parse_rate(getattr(settings, self.rate_setting))
         if _count(_window_key(self.scope, str(identity), window_s), window_s) > limit:
-            raise rate_limited(_seconds_left_in_window(window_s))
+            raise rate_limited(self.scope, _seconds_left_in_window(window_s))
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,9 @@ class FailureLimiter:
 
     def blocks(self, failures: int) -> bool:
         """Whether ``failures`` (from ``failures()``) reach the limit."""
-        return settings.IM_THROTTLE and failures >= getattr(settings, self.limit_setting)
+        throttle: bool = settings.IM_THROTTLE
+        limit: int = getattr(settings, self.limit_setting)
+        return throttle and failures >= limit
 
     def is_blocked(self, identity: str) -> bool:
         return self.blocks(self.failures(identity))
@@ -219,12 +225,12 @@ class TokenBucketLimit:
             return
         burst, window_s = parse_rate(getattr(settings, self.rate_setting))
         if burst < 1:  # a rate of 0 allows nothing
-            raise rate_limited(window_s)
+            raise rate_limited(self.scope, window_s)
         interval_us = max(1, window_s * _MICROS // burst)
         take = _redis_take if settings.REDIS_URL else _memory_buckets.take
         wait_us = take(self._key(str(identity)), interval_us, burst)
         if wait_us > 0:
-            raise rate_limited(max(1, math.ceil(wait_us / _MICROS)))
+            raise rate_limited(self.scope, max(1, math.ceil(wait_us / _MICROS)))
 
 
 login_failures_by_ip = FailureLimiter(

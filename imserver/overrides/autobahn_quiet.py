@@ -25,8 +25,9 @@ def _plain_value(value: Any, color: str = "white", bold: bool = True) -> Any:
 def _patch() -> None:
     from autobahn.websocket import protocol
 
-    protocol.hltype = _plain_type
-    protocol.hlval = _plain_value
+    # Through the module's namespace: the helpers are imported there from autobahn.util, not
+    # exported, so a type checker knows no such attributes of the module.
+    vars(protocol).update(hltype=_plain_type, hlval=_plain_value)
 
 
 OVERRIDE = Override(

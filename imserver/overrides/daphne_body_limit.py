@@ -24,7 +24,7 @@ REFUSED_LINGER_S = 2.0
 
 
 def _header(request: Any, name: bytes) -> str:
-    values = request.requestHeaders.getRawHeaders(name) or [b""]
+    values: list[bytes] = request.requestHeaders.getRawHeaders(name) or [b""]
     return values[0].decode("latin-1")
 
 
@@ -94,12 +94,8 @@ def _refuse_body(request: Any) -> None:
         return
     from twisted.internet import reactor
 
-    reactor.callLater(REFUSED_LINGER_S, transport.loseConnection)
-
-
-_original_got_length: Any = None
-_original_handle_content_chunk: Any = None
-_original_request_received: Any = None
+    # Twisted declares its interfaces' methods without ``self``, which mypy counts as an argument.
+    reactor.callLater(REFUSED_LINGER_S, transport.loseConnection)  # type: ignore[arg-type]
 
 
 _original_got_length: Any = None

@@ -41,7 +41,7 @@ _HANDLE_REPLY_CALLS = Calls()
 _WEB_REQUEST_INIT_CALLS = Calls()
 
 
-class LazyBodyQueue(asyncio.Queue):
+class LazyBodyQueue(asyncio.Queue[dict[str, Any]]):
     """An application input queue that serves ``http.request`` messages from a spooled file."""
 
     def __init__(self, body: IO[bytes]) -> None:
@@ -52,14 +52,14 @@ class LazyBodyQueue(asyncio.Queue):
         self._body: IO[bytes] | None = body
         self._dropped_daphne_body = False
 
-    def put_nowait(self, item: Any) -> None:
+    def put_nowait(self, item: dict[str, Any]) -> None:
         # Daphne still "sends" the (now empty) body it was left with: drop that one message.
         if not self._dropped_daphne_body and item.get("type") == "http.request":
             self._dropped_daphne_body = True
             return
         super().put_nowait(item)
 
-    async def get(self) -> Any:
+    async def get(self) -> dict[str, Any]:
         body = self._body
         if body is None:
             return await super().get()
@@ -71,7 +71,7 @@ class LazyBodyQueue(asyncio.Queue):
         return {"type": "http.request", "body": chunk, "more_body": more_body}
 
 
-def _spooled_body(protocol: Any, scope: dict) -> IO[bytes] | None:
+def _spooled_body(protocol: Any, scope: dict[str, Any]) -> IO[bytes] | None:
     """The on-disk body of a large HTTP request, or None to leave the request to daphne."""
     from daphne.http_protocol import WebRequest
 
@@ -87,7 +87,7 @@ def _spooled_body(protocol: Any, scope: dict) -> IO[bytes] | None:
     return content if size >= LAZY_BODY_MIN_BYTES else None
 
 
-def _create_application(self: Any, protocol: Any, scope: dict) -> Any:
+def _create_application(self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
     """daphne.server.Server.create_application, with a lazy queue for spooled HTTP bodies."""
     _CREATE_APPLICATION_CALLS.count += 1
     body = _spooled_body(protocol, scope)
@@ -132,7 +132,7 @@ class _SendGate:
         await self._open.wait()
 
 
-async def _handle_reply(self: Any, protocol: Any, message: dict) -> None:
+async def _handle_reply(self: Any, protocol: Any, message: dict[str, Any]) -> None:
     """daphne.server.Server.handle_reply, waiting while a streamed body's client lags behind."""
     _HANDLE_REPLY_CALLS.count += 1
     if message.get("type") != "http.response.body":  # every WebSocket frame: straight through

@@ -128,10 +128,11 @@ def active() -> dict[str, bool]:
 
 def is_active(name: str) -> bool:
     """Whether :func:`install` put the override ``name`` (a module of this package) in place."""
-    return importlib.import_module(f"{__package__}.{name}").OVERRIDE.active
+    override: Override = importlib.import_module(f"{__package__}.{name}").OVERRIDE
+    return override.active
 
 
-def report() -> dict[str, dict]:
+def report() -> dict[str, dict[str, object]]:
     """``{"write_through": {"active": true, "calls": {"Connection.write": 12}}, ...}``."""
     return {
         override.name: {

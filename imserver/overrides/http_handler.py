@@ -21,6 +21,7 @@ over it; either way the request goes on with an empty body and the limits middle
 
 import io
 import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -54,7 +55,8 @@ _LOAD_MIDDLEWARE_CALLS = OVERRIDE.hooks["ASGIHandler.load_middleware"]
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", ()):
+    headers: Iterable[tuple[bytes, bytes]] = scope.get("headers", ())
+    for key, value in headers:
         if key.lower() == name:
             return value.decode("latin-1")
     return ""
@@ -133,12 +135,15 @@ class OneHopASGIHandler(ASGIHandler):
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:
-            request.body_over_limit = over_limit
+            # Ours on Django's request, read by imserver.api.request_limits.
+            request.body_over_limit = over_limit  # type: ignore[attr-defined]
             # BaseHandler.get_response: the chain, the request's closers, the 4xx/5xx log line.
             response = self.get_response(request)
-            response._handler_class = self.__class__
+            # Django's private attribute (request_finished's sender), set as its handler does.
+            response._handler_class = self.__class__  # type: ignore[attr-defined]
             if isinstance(response, FileResponse):
                 response.block_size = self.chunk_size
+        assert response is not None  # create_request gives a request or an error response
         if not response.streaming:
             response.close()
         return response

@@ -22,7 +22,8 @@ Inactive (no server entry point installed it), :func:`run_sync` is Channels'
 import asyncio
 import contextvars
 import functools
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -31,6 +32,7 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.db import close_old_connections
 
+from imserver import metrics
 from imserver.overrides.gate import Calls, Override
 from imserver.publish import deferred_pushes
 
@@ -44,19 +46,42 @@ OVERRIDE = Override(
 _ASGIREF_CALLS = OVERRIDE.hooks["ThreadSensitiveContext(executor)"]
 
 
+def _started(queued_at: float, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """On the lane thread: the call leaves the queue (``imserver_lane_queue_depth``, and its
+    wait goes to ``imserver_lane_wait_seconds``), then runs."""
+    metrics.LANE_WAIT.observe(time.perf_counter() - queued_at)
+    metrics.LANE_QUEUE_DEPTH.dec()
+    return fn(*args, **kwargs)
+
+
+def _watched(future: Future[Any]) -> Future[Any]:
+    future.add_done_callback(_left_unstarted)
+    return future
+
+
+def _left_unstarted(future: Future[Any]) -> None:
+    """A call cancelled before it started (its caller's task was cancelled) leaves the queue
+    without running ``_started``."""
+    if future.cancelled():
+        metrics.LANE_QUEUE_DEPTH.dec()
+
+
 class LaneExecutor(ThreadPoolExecutor):
-    """One thread; ``submit`` is what asgiref calls (run_in_executor), and is counted."""
+    """One thread; ``submit`` is what asgiref calls (run_in_executor), and is counted. Every
+    call is measured from its queueing to its start."""
 
     def __init__(self, index: int) -> None:
         super().__init__(max_workers=1, thread_name_prefix=f"im-lane-{index}")
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         _ASGIREF_CALLS.count += 1
-        return super().submit(fn, *args, **kwargs)
+        metrics.LANE_QUEUE_DEPTH.inc()  # before the lane thread can take it
+        return _watched(super().submit(_started, time.perf_counter(), fn, *args, **kwargs))
 
-    def run(self, fn: Callable[..., Any], /, *args: Any) -> Future:
+    def run(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
         """Our own calls (:func:`run_sync`): not counted as asgiref's."""
-        return super().submit(fn, *args)
+        metrics.LANE_QUEUE_DEPTH.inc()
+        return _watched(super().submit(_started, time.perf_counter(), fn, *args))
 
 
 class Lane:
@@ -92,7 +117,9 @@ async def on_a_lane() -> AsyncIterator[Lane]:
             yield lane
 
 
-def _with_usable_connections(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+def _with_usable_connections(
+    function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """What Channels' ``database_sync_to_async`` does around a call: drop broken or expired
     database connections before and after."""
     close_old_connections()
@@ -120,10 +147,15 @@ async def run_sync(function: Callable[..., Any], *args: Any, **kwargs: Any) -> A
             )
 
 
-def http_on_lanes(app: Callable) -> Callable:
+Receive = Callable[[], Awaitable[Mapping[str, Any]]]
+Send = Callable[[Mapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
+
+
+def http_on_lanes(app: ASGIApp) -> ASGIApp:
     """Wrap Django's ASGI application: each HTTP request's synchronous code runs on one lane."""
 
-    async def application(scope: dict, receive: Callable, send: Callable) -> None:
+    async def application(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         async with on_a_lane():
             await app(scope, receive, send)
 

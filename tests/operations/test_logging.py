@@ -1,15 +1,20 @@
 """Structured logs: one access line per request, JSON with ``LOG_FORMAT=json``, the request id in
-every line and in the 50000 answer."""
+every line and in the 50000 answer, a socket's connection and user on its lines."""
 
+import asyncio
 import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
+from django.conf import settings
 
-from imserver.api.access_log import JsonFormatter
+from imserver.api.access_log import JsonFormatter, PlainFormatter
 from imserver.api.request_id import RequestIdLogFilter
+from imserver.logs import SocketLogFilter, socket_log_bound
+from imserver.overrides.lanes import run_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +64,33 @@ def test_server_error_carries_the_request_id_of_its_log_lines(api_client, json_l
     assert error["level"] == "ERROR"
     assert "Traceback" in error["exc_info"]
     assert "secret internal detail" not in json.dumps(body)
+
+
+def test_a_sockets_lines_name_its_connection_and_user_also_from_a_lane():
+    """``LOG_FORMAT=plain``: a ``/ws`` connection's lines end with its connection and user ids,
+    also those written by the synchronous code it runs (``run_sync``); other lines do not."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.addFilter(RequestIdLogFilter())
+    handler.addFilter(SocketLogFilter())
+    formatters = cast(dict[str, Any], settings.LOGGING)["formatters"]
+    handler.setFormatter(PlainFormatter(formatters["plain"]["format"]))
+    logger = logging.getLogger("tests.socket_lines")
+    logger.addHandler(handler)
+
+    async def socket_lines() -> str:
+        with socket_log_bound("/ws") as socket_log:
+            logger.warning("handshake")
+            socket_log.user_id = 7
+            await run_sync(logger.warning, "on a lane")
+            return socket_log.connection_id
+
+    try:
+        connection_id = asyncio.run(socket_lines())
+        logger.warning("elsewhere")
+    finally:
+        logger.removeHandler(handler)
+    handshake, on_a_lane, elsewhere = buffer.getvalue().splitlines()
+    assert handshake.endswith(f" handshake connection_id={connection_id} user_id=None")
+    assert on_a_lane.endswith(f" on a lane connection_id={connection_id} user_id=7")
+    assert elsewhere.endswith("[-] elsewhere")

@@ -172,6 +172,7 @@ class Command(BaseCommand):
         handler.new_file("file", FILE_NAME, "text/plain", len(FILE_CONTENT), "utf-8")
         handler.receive_data_chunk(FILE_CONTENT, 0)
         upload = handler.file_complete(len(FILE_CONTENT))
+        assert upload is not None  # the handler keeps the first part named "file"
         try:
             demo_file = file_services.file_upload(user=owner, upload=upload)
         finally:
