@@ -30,6 +30,7 @@ MODULES = (
     "daphne_limits",
     "daphne_body_limit",
     "daphne_streaming",
+    "daphne_shutdown",
 )
 
 

@@ -20,6 +20,7 @@ EVERY_OVERRIDE = {
     "daphne_limits",
     "daphne_body_limit",
     "daphne_streaming",
+    "daphne_shutdown",
 }
 
 
