@@ -2,7 +2,8 @@
 issue 9 and write ``docs/benchmarks/<label>.{json,md}`` and ``<label>-latency.svg``.
 
 Settings (environment): ``DATABASE_URL`` / ``REDIS_URL`` (PostgreSQL + Redis, else SQLite and the
-in-memory layer), ``BENCH_WORKERS`` (daphne processes; default 2 with Redis, else 1),
+in-memory layer), ``BENCH_WORKERS`` (server processes; default 2 with Redis, else 1),
+``BENCH_SERVER`` (the ASGI server of ``imserver.serve``: daphne, the default, or uvicorn),
 ``BENCH_LABEL`` (output name, default ``latest``), ``BENCH_OUT`` (default ``docs/benchmarks``),
 ``BENCH_SCENARIOS`` (e.g. ``1,2,3``), ``BENCH_IDLE`` (idle sockets, default 10000),
 ``BENCH_PROFILE=1`` (py-spy profiles of the workers during scenarios 1, 2 and 4;

@@ -1,4 +1,5 @@
-"""The server stack of a benchmark run: a fresh database, migrations, N daphne workers.
+"""The server stack of a benchmark run: a fresh database, migrations, N workers of
+``imserver.serve`` with the ASGI server ``BENCH_SERVER`` (daphne, the default, or uvicorn).
 
 PostgreSQL and Redis when ``DATABASE_URL`` / ``REDIS_URL`` are set (a fresh database named
 ``BENCH_DB_NAME``, default ``im_bench``, is created next to the one in ``DATABASE_URL`` and dropped
@@ -55,8 +56,9 @@ def _process_cpu_seconds(pid: int) -> float:
 
 
 class Stack:
-    def __init__(self, *, workers: int, db_name: str = "im_bench") -> None:
+    def __init__(self, *, workers: int, db_name: str = "im_bench", server: str = "") -> None:
         self.workers = workers
+        self.server = server or os.environ.get("BENCH_SERVER", "daphne")
         self.port = free_port()
         self.database_url = os.environ.get("DATABASE_URL", "")
         self.redis_url = os.environ.get("REDIS_URL", "")
@@ -88,7 +90,7 @@ class Stack:
             "database": "postgresql" if self.postgres else "sqlite",
             "channel_layer": "redis" if self.redis_url else "in-memory",
             "workers": self.workers,
-            "server": "daphne x N (imserver/serve.py, SO_REUSEPORT)",
+            "server": f"{self.server} x N (imserver/serve.py, SO_REUSEPORT)",
         }
 
     # --- database ----------------------------------------------------------------------------
@@ -150,6 +152,8 @@ class Stack:
                 str(self.workers),
                 "--port",
                 str(self.port),
+                "--server",
+                self.server,
             ],
             cwd=ROOT,
             env=env,

@@ -18,6 +18,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
 
 from imserver import overrides  # noqa: E402
+from imserver.api.body_guard import BodyLimit  # noqa: E402
 from imserver.overrides.http_handler import OneHopASGIHandler  # noqa: E402
 from imserver.overrides.lanes import ASGIApp, http_on_lanes  # noqa: E402
 from realtime.auth import (  # noqa: E402
@@ -39,7 +40,8 @@ def http_application() -> ASGIApp:
 
 application = ProtocolTypeRouter(
     {
-        "http": http_application(),
+        # A body over its endpoint's limit is refused before it is read, on any server.
+        "http": BodyLimit(http_application()),
         # Each connection's log lines carry its connection id (imserver/logs.py).
         "websocket": with_socket_log(
             BrowserOriginValidator(

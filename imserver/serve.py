@@ -1,12 +1,13 @@
-"""The server entry point: N daphne worker processes on one port, with the server overrides.
+"""The server entry point: N worker processes on one port, with the server overrides.
 
-    python -m imserver.serve --workers 2 --host 127.0.0.1 --port 8080
+    python -m imserver.serve --workers 2 --host 127.0.0.1 --port 8080 [--server uvicorn]
 
 Each worker (``python -m imserver.serve --fd N``, started by this process) sets up Django,
-installs the server overrides (``imserver.overrides.install``), tunes the process (GIL switch
-interval, garbage collector) and runs daphne in-process with ``DAPHNE_DEFAULTS`` on the
-listening socket it inherited. ``daphne imserver.asgi:application`` run directly gets none of
-that: stock behaviour of every library.
+installs the server overrides for its ASGI server (``imserver.overrides.install``), tunes the
+process (GIL switch interval, garbage collector) and runs the server in-process on the listening
+socket it inherited: daphne (the default) with ``DAPHNE_DEFAULTS``, or uvicorn with uvloop and
+httptools (``--server uvicorn``, imserver/serve_uvicorn.py). ``daphne
+imserver.asgi:application`` run directly gets none of that: stock behaviour of every library.
 
 Each worker gets its own listening socket, bound with ``SO_REUSEPORT`` when there are several,
 so the kernel spreads connections and no proxy is needed on one machine. Every worker is a full
@@ -16,8 +17,8 @@ cross processes. SIGTERM/SIGINT stop every worker; when one worker dies the othe
 too.
 
 This process and the workers print only through Python logging, onto stderr, in the format of
-``LOG_FORMAT`` (imserver/logs.py): daphne's own access log is off, Twisted's log, warnings and
-uncaught exceptions go through logging too.
+``LOG_FORMAT`` (imserver/logs.py): the server's own access log is off, Twisted's and uvicorn's
+logs, warnings and uncaught exceptions go through logging too.
 
 The workers report their Prometheus metrics as one (``/metrics``, imserver/metrics.py): this
 process sets ``PROMETHEUS_MULTIPROC_DIR`` for them (``prepare_metrics_dir``) and drops the live
@@ -47,6 +48,8 @@ from imserver import logs
 # log (imserver.access, imserver/logs.py). Extra arguments after ``--`` come later and win.
 DAPHNE_DEFAULTS = ["--websocket_timeout", "-1", "--verbosity", "0"]
 APPLICATION = "imserver.asgi:application"
+SERVERS = ("daphne", "uvicorn")
+BACKLOG = 4096
 
 logger = logging.getLogger("imserver.serve")
 
@@ -85,8 +88,8 @@ def tune_process() -> None:
     )
 
 
-def run_worker(fd: int, application: str, daphne_args: list[str]) -> int:
-    """Serve on the listening socket ``fd`` in this process until SIGTERM/SIGINT."""
+def run_daphne_worker(fd: int, application: str, daphne_args: list[str]) -> int:
+    """Serve on the listening socket ``fd`` with daphne in this process until SIGTERM/SIGINT."""
     # Installs Twisted's asyncio reactor: before anything imports twisted.internet.reactor.
     import daphne.server  # noqa: F401
     import django
@@ -133,16 +136,21 @@ def forget_worker_gauges(pid: int) -> None:
     multiprocess.mark_process_dead(pid)
 
 
-def supervise(sockets: list[socket.socket], application: str, daphne_args: list[str]) -> int:
-    """One worker process per socket; returns when stopped (0) or when a worker died (1)."""
+def supervise(
+    sockets: list[socket.socket], application: str, server_args: list[str], worker_args: list[str]
+) -> int:
+    """One worker process per socket; returns when stopped (0) or when a worker died (1).
+    ``worker_args``: the server and backlog options every worker gets."""
     remove_metrics_dir = prepare_metrics_dir()
     try:
-        return _supervise(sockets, application, daphne_args)
+        return _supervise(sockets, application, server_args, worker_args)
     finally:
         remove_metrics_dir()
 
 
-def _supervise(sockets: list[socket.socket], application: str, daphne_args: list[str]) -> int:
+def _supervise(
+    sockets: list[socket.socket], application: str, server_args: list[str], worker_args: list[str]
+) -> int:
     workers = [
         subprocess.Popen(
             [
@@ -153,8 +161,9 @@ def _supervise(sockets: list[socket.socket], application: str, daphne_args: list
                 str(sock.fileno()),
                 "--application",
                 application,
+                *worker_args,
                 "--",
-                *daphne_args,
+                *server_args,
             ],
             pass_fds=(sock.fileno(),),
         )
@@ -202,22 +211,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--backlog", type=int, default=4096)
+    parser.add_argument("--backlog", type=int, default=BACKLOG)
+    parser.add_argument("--server", choices=SERVERS, default="daphne", help="the ASGI server")
     parser.add_argument("--application", default=APPLICATION)
     parser.add_argument("--fd", type=int, help="be one worker, on this inherited listening socket")
-    parser.add_argument("daphne_args", nargs="*", help="extra daphne arguments (after --)")
+    parser.add_argument("server_args", nargs="*", help="extra daphne or uvicorn options (after --)")
     args = parser.parse_args(argv)
 
     if args.fd is not None:
-        return run_worker(args.fd, args.application, args.daphne_args)
+        if args.server == "uvicorn":
+            from imserver import serve_uvicorn
+
+            return serve_uvicorn.run_worker(
+                args.fd, args.application, args.server_args, args.backlog
+            )
+        return run_daphne_worker(args.fd, args.application, args.server_args)
     count = max(1, args.workers)
     logs.configure_logging_from_settings()
     logs.log_uncaught_exceptions()
-    logger.info("serving on %s:%d with %d workers", args.host, args.port, count)
+    logger.info("serving on %s:%d with %d %s workers", args.host, args.port, count, args.server)
     sockets = [
         listening_socket(args.host, args.port, args.backlog, shared=count > 1) for _ in range(count)
     ]
-    return supervise(sockets, args.application, args.daphne_args)
+    worker_args = ["--server", args.server, "--backlog", str(args.backlog)]
+    return supervise(sockets, args.application, args.server_args, worker_args)
 
 
 if __name__ == "__main__":

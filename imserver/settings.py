@@ -131,6 +131,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
         "DB_CONNECT_TIMEOUT_S", default=5
     )
+    # A server host lost in the middle of a transaction (power, network) leaves its session
+    # idle in that transaction, holding its row locks (a conversation's, for its seq), until
+    # PostgreSQL notices the client is gone: hours for a silent network. PostgreSQL ends such a
+    # session after this many seconds, so sends from the other hosts wait at most that long.
+    # 0: not set here (behind a pooler that refuses startup options, set it in PostgreSQL).
+    _idle_in_transaction_s = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", default=10)
+    if _idle_in_transaction_s:
+        _options = DATABASES["default"]["OPTIONS"]
+        _options["options"] = " ".join(
+            filter(
+                None,
+                [
+                    _options.get("options", ""),
+                    f"-c idle_in_transaction_session_timeout={_idle_in_transaction_s}s",
+                ],
+            )
+        )
     # Parameters travel apart from the SQL (psycopg's C dumpers instead of quoting every value
     # in Python), and a statement a connection has run five times is prepared (parsed and
     # planned once): less CPU per message in the server and in PostgreSQL.

@@ -224,7 +224,28 @@ def raw_refusal(
 ) -> bytes:
     """A whole HTTP/1.1 413 answer in the envelope, for a server that refuses a body before
     Django sees the request (``overrides/daphne_streaming.py``); the connection closes after it."""
-    path = target_path(target)
+    status, request_id, body = body_refusal(
+        method=method,
+        path=target_path(target),
+        content_type=content_type,
+        accept_language=accept_language,
+        request_id=request_id,
+    )
+    head = (
+        f"HTTP/1.1 {status} Content Too Large\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"{REQUEST_ID_HEADER}: {request_id}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def body_refusal(
+    *, method: str, path: str, content_type: str, accept_language: str, request_id: str
+) -> tuple[int, str, bytes]:
+    """The 413 of a body over :func:`max_body_bytes` answered before Django sees the request:
+    (status, request id, the envelope as JSON); its access line is logged here."""
     request_id = request_id_for(request_id)
     probe = HttpRequest()
     probe.META["HTTP_ACCEPT_LANGUAGE"] = accept_language
@@ -247,11 +268,4 @@ def raw_refusal(
                 "duration_ms": 0.0,
             },
         )
-    head = (
-        f"HTTP/1.1 {refusal.status_code} Content Too Large\r\n"
-        "Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        f"{REQUEST_ID_HEADER}: {request_id}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
+    return refusal.status_code, request_id, body

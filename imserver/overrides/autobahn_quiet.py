@@ -32,6 +32,7 @@ def _patch() -> None:
 
 OVERRIDE = Override(
     "autobahn_quiet",
+    servers=("daphne",),
     written_for={"autobahn": "26.10.2"},
     needs=("autobahn.websocket.protocol:hltype", "autobahn.websocket.protocol:hlval"),
     patch=_patch,

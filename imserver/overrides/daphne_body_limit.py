@@ -117,6 +117,7 @@ def _patch() -> None:
 
 OVERRIDE = Override(
     "daphne_body_limit",
+    servers=("daphne",),
     written_for={"daphne": "4.2.3", "twisted": "26.10.0"},
     needs=(
         "daphne.http_protocol:WebRequest.gotLength",

@@ -76,6 +76,7 @@ def _patch() -> None:
 
 OVERRIDE = Override(
     "daphne_limits",
+    servers=("daphne",),
     written_for={"daphne": "4.2.3", "autobahn": "26.10.2", "twisted": "26.10.0"},
     needs=(
         "daphne.ws_protocol:WebSocketProtocol.onConnect",

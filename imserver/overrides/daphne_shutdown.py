@@ -35,6 +35,7 @@ def _patch() -> None:
 
 OVERRIDE = Override(
     "daphne_shutdown",
+    servers=("daphne",),
     written_for={"daphne": "4.2.3"},
     needs=("daphne.server:Server.kill_all_applications",),
     patch=_patch,

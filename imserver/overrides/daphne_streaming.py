@@ -188,6 +188,7 @@ def _turned_off() -> str | None:
 
 OVERRIDE = Override(
     "daphne_streaming",
+    servers=("daphne",),
     written_for={"daphne": "4.2.3", "twisted": "26.10.0"},
     needs=(
         "daphne.server:Server.create_application",

@@ -31,6 +31,7 @@ MODULES = (
     "daphne_body_limit",
     "daphne_streaming",
     "daphne_shutdown",
+    "uvicorn_websocket",
 )
 
 
@@ -54,6 +55,9 @@ class Override:
     patch: Callable[[], None] | None = None
     # Why it stays off although it fits (a setting), or None.
     turned_off: Callable[[], str | None] | None = None
+    # The ASGI servers (``imserver.serve --server``) whose internals it changes; None: any
+    # server (what it changes is asgiref's, Channels' or Django's).
+    servers: tuple[str, ...] | None = None
     # The library's calls into this override, counted per hook.
     hooks: dict[str, Calls] = field(default_factory=dict)
     active: bool = False
@@ -97,11 +101,25 @@ def overrides() -> list[Override]:
     return [importlib.import_module(f"{__package__}.{name}").OVERRIDE for name in MODULES]
 
 
-def install() -> dict[str, bool]:
-    """Install every override that fits; returns which are active. Idempotent: an override is
-    checked (and a mismatch logged) once per process."""
+# The server install() was called for; report() shows the overrides of that server.
+_installed_for = "daphne"
+
+
+def _for_this_server(override: Override) -> bool:
+    return override.servers is None or _installed_for in override.servers
+
+
+def install(server: str = "daphne") -> dict[str, bool]:
+    """Install every override for ``server`` that fits; returns which are active. Idempotent:
+    an override is checked (and a mismatch logged) once per process. An override of another
+    server's internals is left out without a word, and its library is not even imported."""
+    global _installed_for
+    _installed_for = server
     for override in overrides():
         if override.active or override.left_out is not None:
+            continue
+        if override.servers is not None and server not in override.servers:
+            override.left_out = f"for {', '.join(override.servers)} only"
             continue
         override.left_out = override.mismatch()
         if override.left_out is not None:
@@ -124,7 +142,10 @@ def install() -> dict[str, bool]:
 
 
 def active() -> dict[str, bool]:
-    return {override.name: override.active for override in overrides()}
+    """The overrides of the server installed for (daphne unless install() said otherwise)."""
+    return {
+        override.name: override.active for override in overrides() if _for_this_server(override)
+    }
 
 
 def is_active(name: str) -> bool:
@@ -141,6 +162,7 @@ def report() -> dict[str, dict[str, object]]:
             "calls": {hook: calls.count for hook, calls in override.hooks.items()},
         }
         for override in overrides()
+        if _for_this_server(override)
     }
 
 

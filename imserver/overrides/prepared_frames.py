@@ -83,6 +83,7 @@ def _patch() -> None:
 
 OVERRIDE = Override(
     "prepared_frames",
+    servers=("daphne",),
     written_for={"daphne": "4.2.3", "autobahn": "26.10.2"},
     needs=(
         "daphne.ws_protocol:WebSocketProtocol.serverSend",

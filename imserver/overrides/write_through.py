@@ -51,6 +51,7 @@ def _patch() -> None:
 
 OVERRIDE = Override(
     "write_through",
+    servers=("daphne",),
     written_for={"twisted": "26.10.0"},
     needs=tuple(
         f"twisted.internet.tcp:Connection.{name}"

@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 from tests.e2e.conftest import Client
-from tests.support.server import ROOT, ServerProcess, sqlite_server
+from tests.support.server import ROOT, TEST_SERVER, ServerProcess, daphne_only, sqlite_server
 
+ANY_SERVER = {"lanes", "http_handler"}
 EVERY_OVERRIDE = {
-    "lanes",
-    "http_handler",
+    *ANY_SERVER,
     "write_through",
     "prepared_frames",
     "autobahn_quiet",
@@ -22,6 +22,9 @@ EVERY_OVERRIDE = {
     "daphne_streaming",
     "daphne_shutdown",
 }
+UVICORN_OVERRIDES = {*ANY_SERVER, "uvicorn_websocket"}
+# What a worker of the test server installs.
+SERVER_OVERRIDES = UVICORN_OVERRIDES if TEST_SERVER == "uvicorn" else EVERY_OVERRIDE
 
 
 def logged_report(server: ServerProcess) -> dict:
@@ -75,7 +78,7 @@ def test_the_library_calls_every_hook_of_every_override_in_a_real_server(tmp_pat
     finally:
         server.stop()
     report = logged_report(server)
-    assert set(report) == EVERY_OVERRIDE
+    assert set(report) == SERVER_OVERRIDES
     for name, state in report.items():
         assert state["active"], name
         assert state["calls"], name
@@ -83,11 +86,12 @@ def test_the_library_calls_every_hook_of_every_override_in_a_real_server(tmp_pat
             assert calls > 0, (name, hook)
     log = server.output()
     active = re.search(r"server overrides active: (.*)$", log, re.MULTILINE)
-    assert active and set(active.group(1).split(", ")) == EVERY_OVERRIDE
+    assert active and set(active.group(1).split(", ")) == SERVER_OVERRIDES
     assert re.search(r"process tuned: GIL switch interval 0\.5 ms, gc threshold 12345, \d+", log)
     assert "WARNING" not in log
 
 
+@daphne_only
 def test_daphne_run_directly_serves_with_stock_behaviour(tmp_path):
     """``daphne imserver.asgi:application``: Django's ASGI handler, Channels' threads, no
     override and no tuning; REST and /ws still work."""
@@ -109,7 +113,7 @@ def test_importing_the_application_installs_nothing_and_tunes_nothing():
         "from imserver.asgi import application\n"
         "print(json.dumps([\n"
         "    overrides.gate.active(),\n"
-        "    type(application.application_mapping['http']) is ASGIHandler,\n"
+        "    type(application.application_mapping['http'].app) is ASGIHandler,\n"
         "    sys.getswitchinterval(), gc.get_threshold()[0], gc.get_freeze_count(),\n"
         "]))"
     )
@@ -166,6 +170,47 @@ def test_a_missing_hook_is_one_warning_and_stock_behaviour():
         ],
         True,
     ]
+
+
+def test_under_uvicorn_only_its_own_and_the_server_agnostic_overrides_are_installed():
+    result = probe(
+        "from daphne.http_protocol import WebRequest\n"
+        "from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol\n"
+        "from imserver import overrides\n"
+        "stock_length, stock_send = WebRequest.gotLength, WebSocketsSansIOProtocol.send\n"
+        "active = overrides.install(server='uvicorn')\n"
+        "print(json.dumps([active, sorted(overrides.report()),\n"
+        "    WebRequest.gotLength is stock_length, WebSocketsSansIOProtocol.send is stock_send]))"
+    )
+    assert result.returncode == 0, result.stderr
+    active, reported, daphne_stock, uvicorn_stock = json.loads(result.stdout)
+    assert active == dict.fromkeys(UVICORN_OVERRIDES, True)
+    assert reported == sorted(UVICORN_OVERRIDES)
+    assert (daphne_stock, uvicorn_stock) == (True, False)
+
+
+def test_a_uvicorn_version_mismatch_is_one_warning_and_stock_behaviour():
+    result = probe(
+        "from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol\n"
+        "from imserver import overrides\n"
+        "from imserver.overrides import uvicorn_websocket\n"
+        "stock_send = WebSocketsSansIOProtocol.send\n"
+        "uvicorn_websocket.OVERRIDE.written_for = {'uvicorn': '0.1.0', 'websockets': '17.4'}\n"
+        "warnings = []\n"
+        "handler = logging.Handler(logging.WARNING)\n"
+        "handler.emit = lambda record: warnings.append(record.getMessage())\n"
+        "logging.getLogger().addHandler(handler)\n"
+        "active = overrides.install(server='uvicorn')\n"
+        "print(json.dumps([active, warnings, WebSocketsSansIOProtocol.send is stock_send]))"
+    )
+    assert result.returncode == 0, result.stderr
+    active, warnings, stock_send = json.loads(result.stdout)
+    assert warnings == [
+        "server override uvicorn_websocket not installed (stock behaviour): "
+        "written for uvicorn 0.1.0, websockets 17.4, found uvicorn 0.55.0, websockets 17.4"
+    ]
+    assert stock_send
+    assert active == {name: name != "uvicorn_websocket" for name in UVICORN_OVERRIDES}
 
 
 def test_without_a_gc_threshold_the_collector_is_left_as_python_sets_it():

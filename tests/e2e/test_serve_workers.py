@@ -1,4 +1,4 @@
-"""``python -m imserver.serve --workers N``: N daphne processes sharing one port."""
+"""``python -m imserver.serve --workers N``: N server processes sharing one port."""
 
 import signal
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import ROOT, ServerProcess, free_port
+from tests.support.server import ROOT, SERVE_ARGS, ServerProcess, free_port
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -29,7 +29,16 @@ def two_workers(tmp_path) -> Iterator[tuple[subprocess.Popen, ServerProcess]]:
     server = ServerProcess({"DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}, port=port)
     server.migrate()
     process = subprocess.Popen(
-        [sys.executable, "-m", "imserver.serve", "--workers", "2", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "imserver.serve",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            *SERVE_ARGS,
+        ],
         cwd=ROOT,
         env=server.env,
         stdout=subprocess.DEVNULL,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import free_port, sqlite_copy_of_migrated_template
+from tests.support.server import TEST_SERVER, free_port, sqlite_copy_of_migrated_template
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEPLOY = ROOT / "deploy"
@@ -178,6 +178,7 @@ def test_server_started_as_the_unit_starts_it_serves_and_stops_on_its_kill_signa
     command = (
         unit["Service.ExecStart"][0]
         .replace("/opt/imserver/.venv/bin/python", sys.executable)
+        .replace("${IM_SERVER}", TEST_SERVER)
         .replace("${IM_WORKERS}", "2")
         .replace("${IM_HOST}", "127.0.0.1")
         .replace("%i", str(port))
@@ -209,7 +210,7 @@ def test_server_started_as_the_unit_starts_it_serves_and_stops_on_its_kill_signa
         assert len(workers) == 2
         for worker in workers:
             cmdline = Path(f"/proc/{worker}/cmdline").read_bytes().split(b"\0")
-            assert b"--proxy-headers" in cmdline  # the daphne arguments after `--` arrive
+            assert b"--proxy-headers" in cmdline  # the server's arguments after `--` arrive
 
         started = time.monotonic()
         server.send_signal(kill_signal)

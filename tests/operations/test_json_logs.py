@@ -20,7 +20,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.e2e.ws_clients import User
-from tests.support.server import ROOT, ServerProcess, free_port
+from tests.support.server import ROOT, SERVE_ARGS, TEST_SERVER, ServerProcess, free_port
 
 # Added by the test to the server's database: a conversation's read state can no longer be
 # written, so a ``read`` frame fails inside its handler (a real database error, 50000).
@@ -60,6 +60,7 @@ class Supervised:
                     "2",
                     "--port",
                     str(self.server.port),
+                    *SERVE_ARGS,
                 ],
                 cwd=ROOT,
                 env=self.server.env,
@@ -176,7 +177,9 @@ def test_every_line_is_one_json_object_on_stderr(supervised: Supervised) -> None
     supervisor = [e["message"] for e in entries if e["logger"] == "imserver.serve"]
     assert any(m.startswith("serving on") for m in supervisor), supervisor
     assert any(m.startswith("workers stopped") for m in supervisor), supervisor
-    assert sum(e["logger"] == "daphne.cli" for e in entries) == 2
+    # Each worker's server logged its start through logging too.
+    server_logger = "uvicorn.error" if TEST_SERVER == "uvicorn" else "daphne.cli"
+    assert sum(e["logger"] == server_logger and "tart" in e["message"] for e in entries) == 2
 
     access = [e for e in entries if e["logger"] == "imserver.access"]
     for entry in access:

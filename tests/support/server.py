@@ -1,5 +1,9 @@
 """Start the real server as a separate process on a free loopback port, through the server entry
-point (``python -m imserver.serve``: the server overrides installed, daphne in-process)."""
+point (``python -m imserver.serve``: the server overrides installed, the ASGI server in-process).
+
+``IM_TEST_SERVER`` picks the ASGI server every real server of the tests runs: ``daphne`` (the
+default) or ``uvicorn``; :data:`SERVE_ARGS` says it to ``imserver.serve``.
+"""
 
 import atexit
 import functools
@@ -16,10 +20,22 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from imserver.serve import APPLICATION, listening_socket
+import pytest
+
+from imserver.serve import APPLICATION, SERVERS, listening_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKLOG = 4096
+
+TEST_SERVER = os.environ.get("IM_TEST_SERVER", "daphne")
+if TEST_SERVER not in SERVERS:
+    raise RuntimeError(f"IM_TEST_SERVER={TEST_SERVER!r}: one of {', '.join(SERVERS)}")
+SERVE_ARGS = ["--server", TEST_SERVER]
+
+# For what only daphne does (its overrides, its stock behaviour, its log lines).
+daphne_only = pytest.mark.skipif(
+    TEST_SERVER != "daphne", reason=f"daphne's own behaviour (IM_TEST_SERVER={TEST_SERVER})"
+)
 
 
 def free_port() -> int:
@@ -107,9 +123,17 @@ class ServerProcess:
             capture_output=True,
         )
 
-    def start(self, *, timeout: float = 30, stock: bool = False) -> "ServerProcess":
+    def start(
+        self,
+        *,
+        timeout: float = 30,
+        stock: bool = False,
+        server: str = TEST_SERVER,
+        server_args: tuple[str, ...] = (),
+    ) -> "ServerProcess":
         """One worker of the server entry point (``python -m imserver.serve --fd``) on a
-        listening socket made here, so ``process`` is the process that serves. ``stock``:
+        listening socket made here, so ``process`` is the process that serves; ``server`` and
+        ``server_args`` (what goes after ``--``) as ``imserver.serve`` takes them. ``stock``:
         ``daphne imserver.asgi:application`` run directly instead (no server overrides, no
         process tuning)."""
         listener = None
@@ -117,7 +141,9 @@ class ServerProcess:
             entry = ["daphne", "-b", "127.0.0.1", "-p", str(self.port), APPLICATION]
         else:
             listener = listening_socket("127.0.0.1", self.port, BACKLOG, shared=False)
-            entry = ["imserver.serve", "--fd", str(listener.fileno())]
+            entry = ["imserver.serve", "--fd", str(listener.fileno()), "--server", server]
+            if server_args:
+                entry += ["--", *server_args]
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", *entry],
