@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -30,7 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from imserver.fanout_wire import DIRECT_MAX
 from tests.e2e.test_serve_workers import worker_pids
 from tests.support.databases import fresh_database_url
-from tests.support.server import ROOT, SERVE_ARGS, ServerProcess, free_port
+from tests.support.server import ROOT, ServerProcess, free_port, supervisor_command
 
 TOKEN = "scrape-" + uuid.uuid4().hex
 MESSAGE_BURST = 4  # IM_RATE_MESSAGES_PER_USER: the fifth message of a user is refused
@@ -157,16 +156,7 @@ def two_workers(tmp_path) -> Iterator[tuple[ServerProcess, Path, subprocess.Pope
         }
         server = ServerProcess(env, port=free_port())
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "imserver.serve",
-                "--workers",
-                "2",
-                "--port",
-                str(server.port),
-                *SERVE_ARGS,
-            ],
+            supervisor_command(server.port),
             cwd=ROOT,
             env=server.env,
             stdout=subprocess.DEVNULL,

@@ -2,14 +2,13 @@
 
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.server import ROOT, SERVE_ARGS, ServerProcess, free_port
+from tests.support.server import ROOT, ServerProcess, free_port, supervisor_command
 
 
 def worker_pids(parent: int) -> list[int]:
@@ -29,16 +28,7 @@ def two_workers(tmp_path) -> Iterator[tuple[subprocess.Popen, ServerProcess]]:
     server = ServerProcess({"DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}, port=port)
     server.migrate()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "imserver.serve",
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            *SERVE_ARGS,
-        ],
+        supervisor_command(port),
         cwd=ROOT,
         env=server.env,
         stdout=subprocess.DEVNULL,

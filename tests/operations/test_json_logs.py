@@ -9,7 +9,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from tests.e2e.ws_clients import User
-from tests.support.server import ROOT, SERVE_ARGS, TEST_SERVER, ServerProcess, free_port
+from tests.support.server import ROOT, TEST_SERVER, ServerProcess, free_port, supervisor_command
 
 # Added by the test to the server's database: a conversation's read state can no longer be
 # written, so a ``read`` frame fails inside its handler (a real database error, 50000).
@@ -52,16 +51,7 @@ class Supervised:
         self.stderr = tmp_path / "stderr.log"
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "imserver.serve",
-                    "--workers",
-                    "2",
-                    "--port",
-                    str(self.server.port),
-                    *SERVE_ARGS,
-                ],
+                supervisor_command(self.server.port),
                 cwd=ROOT,
                 env=self.server.env,
                 stdout=out,

@@ -32,6 +32,22 @@ if TEST_SERVER not in SERVERS:
     raise RuntimeError(f"IM_TEST_SERVER={TEST_SERVER!r}: one of {', '.join(SERVERS)}")
 SERVE_ARGS = ["--server", TEST_SERVER]
 
+
+def supervisor_command(port: int, workers: int = 2) -> list[str]:
+    """``python -m imserver.serve`` with ``workers`` workers on ``127.0.0.1:port`` (its default
+    host), on the server under test: the supervisor and its workers, as make run starts them."""
+    return [
+        sys.executable,
+        "-m",
+        "imserver.serve",
+        "--workers",
+        str(workers),
+        "--port",
+        str(port),
+        *SERVE_ARGS,
+    ]
+
+
 # For what only daphne does (its overrides, its stock behaviour, its log lines).
 daphne_only = pytest.mark.skipif(
     TEST_SERVER != "daphne", reason=f"daphne's own behaviour (IM_TEST_SERVER={TEST_SERVER})"
