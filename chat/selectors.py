@@ -423,50 +423,48 @@ _FTS_MATCH = "SELECT rowid FROM chat_message_search WHERE chat_message_search MA
 SEARCH_INDEX_CANDIDATES_MAX = 2000
 
 
-class _BigramsContain(Func):
+class _TextPredicate(Func):
+    """A condition on a text and one more value, written by :meth:`predicate` from their
+    compiled SQL for the connection's database."""
+
+    output_field = BooleanField()
+
+    def predicate(self, vendor: str, text_sql: str, value_sql: str) -> str:
+        raise NotImplementedError
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        *args: Any,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        text, value = self.get_source_expressions()
+        text_sql, text_params = compiler.compile(text)
+        value_sql, value_params = compiler.compile(value)
+        sql = self.predicate(connection.vendor, text_sql, value_sql)
+        return sql, (*text_params, *value_params)
+
+
+class _BigramsContain(_TextPredicate):
     """``im_bigrams(lower(text)) @> im_bigrams(lower(term))`` (PostgreSQL): the text holds
     every two-character substring of the term, a necessary condition for holding the term.
     Spelled exactly as the expression of the GIN index ``chat_message_search_bigrams``
     (migration 0004), so the planner can answer it from the index."""
 
-    output_field = BooleanField()
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        *args: Any,
-        **extra_context: Any,
-    ) -> tuple[str, tuple[Any, ...]]:
-        text, term = self.get_source_expressions()
-        text_sql, text_params = compiler.compile(text)
-        term_sql, term_params = compiler.compile(term)
-        sql = f"im_bigrams(lower({text_sql})) @> im_bigrams(lower({term_sql}))"
-        return sql, (*text_params, *term_params)
+    def predicate(self, vendor: str, text_sql: str, value_sql: str) -> str:
+        return f"im_bigrams(lower({text_sql})) @> im_bigrams(lower({value_sql}))"
 
 
-class _LikeIgnoringCase(Func):
+class _LikeIgnoringCase(_TextPredicate):
     """``text ILIKE pattern`` on PostgreSQL (case folded by the database's locale: Unicode on a
     UTF-8 database); ``lower(text) LIKE lower(pattern)`` elsewhere (SQLite: ASCII). ``\\``
     escapes ``%``, ``_`` and itself in the pattern (``_like_pattern``)."""
 
-    output_field = BooleanField()
-
-    def as_sql(
-        self,
-        compiler: SQLCompiler,
-        connection: BaseDatabaseWrapper,
-        *args: Any,
-        **extra_context: Any,
-    ) -> tuple[str, tuple[Any, ...]]:
-        text, pattern = self.get_source_expressions()
-        text_sql, text_params = compiler.compile(text)
-        pattern_sql, pattern_params = compiler.compile(pattern)
-        if connection.vendor == "postgresql":
-            sql = f"{text_sql} ILIKE {pattern_sql}"
-        else:
-            sql = f"lower({text_sql}) LIKE lower({pattern_sql}) ESCAPE '\\'"
-        return sql, (*text_params, *pattern_params)
+    def predicate(self, vendor: str, text_sql: str, value_sql: str) -> str:
+        if vendor == "postgresql":
+            return f"{text_sql} ILIKE {value_sql}"
+        return f"lower({text_sql}) LIKE lower({value_sql}) ESCAPE '\\'"
 
 
 def search_terms(keyword: str) -> list[str]:
