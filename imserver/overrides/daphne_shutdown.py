@@ -5,9 +5,9 @@ Stock ``Server.kill_all_applications`` reads ``details["application_instance"]``
 connection it tracks. Some are tracked without one: the HTTP request that carried a ``/ws``
 upgrade (until the next ``application_checker`` round, up to a second later) and a request the
 ``daphne_body_limit`` override answered before any application started. A SIGTERM in that window
-raised KeyError there, which ended the step: no consumer was cancelled, and presence entries
-stayed until their TTL. Entries without an application are dropped first; the stock step then
-runs unchanged.
+makes the stock step raise KeyError and end before it cancels any consumer, so presence entries
+would stay until their TTL. Entries without an application are dropped first; the stock step
+then runs unchanged.
 """
 
 from typing import Any

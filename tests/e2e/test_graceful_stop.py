@@ -4,8 +4,8 @@ presence) and logs the socket's close, also right after a handshake.
 
 Stock daphne 4.2.3 reads ``application_instance`` of every connection it tracks when it stops;
 the HTTP request that carried a ``/ws`` upgrade stays tracked without one for up to a second, and
-the KeyError then ended the shutdown step before any consumer was cancelled
-(imserver/overrides/daphne_shutdown.py).
+the KeyError ends the shutdown step before any consumer is cancelled, unless the
+``daphne_shutdown`` override is installed (imserver/overrides/daphne_shutdown.py).
 """
 
 import asyncio

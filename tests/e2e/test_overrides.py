@@ -53,6 +53,15 @@ def talk(server: ServerProcess) -> None:
     asyncio.run(scenario())
 
 
+# Probe code: the warnings logged from here on, in the list ``warnings``.
+CAPTURE_WARNINGS = (
+    "warnings = []\n"
+    "handler = logging.Handler(logging.WARNING)\n"
+    "handler.emit = lambda record: warnings.append(record.getMessage())\n"
+    "logging.getLogger().addHandler(handler)\n"
+)
+
+
 def probe(code: str, **env: str) -> subprocess.CompletedProcess:
     """``code`` in a fresh Python process with Django set up (DEBUG)."""
     setup = (
@@ -130,11 +139,8 @@ def test_a_version_mismatch_is_one_warning_and_stock_behaviour():
         "from imserver.overrides import write_through\n"
         "stock_write = tcp.Connection.write\n"
         "write_through.OVERRIDE.written_for = {'twisted': '1.0.0'}\n"
-        "warnings = []\n"
-        "handler = logging.Handler(logging.WARNING)\n"
-        "handler.emit = lambda record: warnings.append(record.getMessage())\n"
-        "logging.getLogger().addHandler(handler)\n"
-        "active = overrides.install()\n"
+        + CAPTURE_WARNINGS
+        + "active = overrides.install()\n"
         "overrides.install()  # a second call changes nothing\n"
         "print(json.dumps([active, warnings, tcp.Connection.write is stock_write]))"
     )
@@ -153,12 +159,7 @@ def test_a_missing_hook_is_one_warning_and_stock_behaviour():
         "from autobahn.websocket import protocol\n"
         "from imserver import overrides\n"
         "stock_hltype = protocol.hltype\n"
-        "del protocol.hlval\n"
-        "warnings = []\n"
-        "handler = logging.Handler(logging.WARNING)\n"
-        "handler.emit = lambda record: warnings.append(record.getMessage())\n"
-        "logging.getLogger().addHandler(handler)\n"
-        "active = overrides.install()\n"
+        "del protocol.hlval\n" + CAPTURE_WARNINGS + "active = overrides.install()\n"
         "print(json.dumps([active['autobahn_quiet'], warnings, protocol.hltype is stock_hltype]))"
     )
     assert result.returncode == 0, result.stderr
@@ -196,11 +197,8 @@ def test_a_uvicorn_version_mismatch_is_one_warning_and_stock_behaviour():
         "from imserver.overrides import uvicorn_websocket\n"
         "stock_send = WebSocketsSansIOProtocol.send\n"
         "uvicorn_websocket.OVERRIDE.written_for = {'uvicorn': '0.1.0', 'websockets': '17.4'}\n"
-        "warnings = []\n"
-        "handler = logging.Handler(logging.WARNING)\n"
-        "handler.emit = lambda record: warnings.append(record.getMessage())\n"
-        "logging.getLogger().addHandler(handler)\n"
-        "active = overrides.install(server='uvicorn')\n"
+        + CAPTURE_WARNINGS
+        + "active = overrides.install(server='uvicorn')\n"
         "print(json.dumps([active, warnings, WebSocketsSansIOProtocol.send is stock_send]))"
     )
     assert result.returncode == 0, result.stderr
