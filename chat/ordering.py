@@ -21,6 +21,11 @@ with ``publish_on_commit(..., route_size=...)``: both always take the same route
   messages whose ids differ by a multiple of 2**32 share a lock, which only makes one wait for
   the other. A holder never takes a second ordering lock, so the locks cannot wait in a cycle,
   and a waiter holds no row lock yet: the block is entered outside any transaction.
+  A holder lost with its host (power, network) keeps the lock until PostgreSQL ends its session:
+  ``DB_TCP_KEEPALIVE_S`` after its host went silent, ``DB_IDLE_IN_TRANSACTION_TIMEOUT_S`` if it
+  was lost inside its transaction (imserver/settings.py). A waiter gives up after ``LOCK_WAIT``,
+  longer than both: the edit or recall fails with 50001 (PostgreSQL's ``lock_timeout``, an
+  ``OperationalError``), which the client may retry, and nothing waits forever.
 - Other databases (SQLite, one server process): one of ``LOCAL_STRIPES`` process-local locks,
   chosen by the message id.
 
@@ -40,6 +45,8 @@ from imserver.publish import immediate_pushes
 # The first key of the advisory locks of this module ("IM" + 1), apart from any other user of
 # advisory locks on the database.
 NAMESPACE = 0x494D0001
+# The longest wait for a message's ordering lock, as PostgreSQL's lock_timeout.
+LOCK_WAIT = "60s"
 LOCAL_STRIPES = 64
 _local_locks = [threading.Lock() for _ in range(LOCAL_STRIPES)]
 
@@ -58,7 +65,12 @@ def _message_lock(message_id: int) -> Iterator[None]:
         return
     key = [NAMESPACE, _folded(message_id)]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+        # The FROM item runs first. lock_timeout is set for this statement's own transaction
+        # (for the rest of the caller's, inside one); the session-level lock outlives it.
+        cursor.execute(
+            "SELECT pg_advisory_lock(%s, %s) FROM set_config('lock_timeout', %s, true)",
+            [*key, LOCK_WAIT],
+        )
     try:
         yield
     finally:

@@ -131,6 +131,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
         "DB_CONNECT_TIMEOUT_S", default=5
     )
+    _options = DATABASES["default"]["OPTIONS"]
+    _server_options = [_options.get("options", "")]  # settings of the session, "-c name=value"
     # A server host lost in the middle of a transaction (power, network) leaves its session
     # idle in that transaction, holding its row locks (a conversation's, for its seq), until
     # PostgreSQL notices the client is gone: hours for a silent network. PostgreSQL ends such a
@@ -138,16 +140,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # 0: not set here (behind a pooler that refuses startup options, set it in PostgreSQL).
     _idle_in_transaction_s = env.int("DB_IDLE_IN_TRANSACTION_TIMEOUT_S", default=10)
     if _idle_in_transaction_s:
-        _options = DATABASES["default"]["OPTIONS"]
-        _options["options"] = " ".join(
-            filter(
-                None,
-                [
-                    _options.get("options", ""),
-                    f"-c idle_in_transaction_session_timeout={_idle_in_transaction_s}s",
-                ],
-            )
-        )
+        _server_options.append(f"-c idle_in_transaction_session_timeout={_idle_in_transaction_s}s")
+    # A host lost outside a transaction leaves its session idle, and no timeout ends an idle
+    # session; yet it may hold a session-level lock (a message's ordering lock, between its
+    # transaction and its pushes: chat/ordering.py) that every later edit or recall of that
+    # message waits for. PostgreSQL probes the client of each session with TCP keepalives and
+    # ends the session, freeing its locks, once the client has not answered (probes, or data
+    # sent to it: tcp_user_timeout) for about this many seconds; the server probes PostgreSQL
+    # the same way. 0: not set here (behind a pooler, set the tcp_* settings in PostgreSQL).
+    _keepalive_s = env.int("DB_TCP_KEEPALIVE_S", default=20)
+    if _keepalive_s:
+        _idle_s = max(1, _keepalive_s // 2)  # silence before the first probe
+        _interval_s = max(1, (_keepalive_s - _idle_s) // 4)  # then one probe every so often
+        _keepalive = {
+            "keepalives_idle": _idle_s,
+            "keepalives_interval": _interval_s,
+            "keepalives_count": 4,
+            "tcp_user_timeout": _keepalive_s * 1000,  # ms
+        }
+        _options.update(keepalives=1, **_keepalive)  # the server's end (libpq)
+        _server_options += [  # PostgreSQL's end
+            f"-c {name.replace('keepalives', 'tcp_keepalives')}={value}"
+            for name, value in _keepalive.items()
+        ]
+    if any(_server_options):
+        _options["options"] = " ".join(filter(None, _server_options))
     # Parameters travel apart from the SQL (psycopg's C dumpers instead of quoting every value
     # in Python), and a statement a connection has run five times is prepared (parsed and
     # planned once): less CPU per message in the server and in PostgreSQL.
