@@ -50,9 +50,10 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run
 
 ## The whole suite on the embedded defaults, or on DATABASE_URL / REDIS_URL when set. In two
-## processes (pytest-xdist, each test file whole in one) unless REDIS_URL is set: the Redis tests
-## share the numbered databases of one Redis server, so they run one at a time.
-TEST_WORKERS ?= $(if $(REDIS_URL),0,2)
+## processes (pytest-xdist, each test file whole in one); on Redis each takes databases of its own
+## on REDIS_URL's server and its own channel-layer prefix (tests/support/redis_dbs.py), on
+## PostgreSQL its own test database (pytest-django's per-worker suffix).
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

@@ -199,11 +199,14 @@ CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
 IM_CHANNEL_LAYER = env.str("IM_CHANNEL_LAYER", default="pubsub")
 if IM_CHANNEL_LAYER not in ("pubsub", "lists"):
     raise ImproperlyConfigured('IM_CHANNEL_LAYER must be "pubsub" or "lists"')
+# The start of the layer's Redis names (channels-redis's prefix). Pub/sub channels span every
+# database of a Redis server: two deployments (or test workers) on one server need different ones.
+IM_CHANNEL_PREFIX = env.str("IM_CHANNEL_PREFIX", default="asgi")
 if CHANNEL_LAYER_REDIS_URL and IM_CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [CHANNEL_LAYER_REDIS_URL]},
+            "CONFIG": {"hosts": [CHANNEL_LAYER_REDIS_URL], "prefix": IM_CHANNEL_PREFIX},
         }
     }
 elif CHANNEL_LAYER_REDIS_URL:
@@ -225,6 +228,7 @@ elif CHANNEL_LAYER_REDIS_URL:
                 # defaults to 100, which a busy receiver outruns; a client that missed events
                 # catches up with after_seq).
                 "capacity": env.int("IM_CHANNEL_CAPACITY", default=1000),
+                "prefix": IM_CHANNEL_PREFIX,
             },
         }
     }

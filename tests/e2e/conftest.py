@@ -2,20 +2,21 @@
 
 import asyncio
 import json
-import os
 
 import pytest
 import redis
 import websockets
 
 from tests.support.databases import fresh_database_url
+from tests.support.redis_dbs import redis_url_for
 from tests.support.server import ServerProcess
 
 
 @pytest.fixture
 def cluster(tmp_path):
-    """Two daphne processes on free ports with one database and one Redis (db 14 of REDIS_URL)."""
-    redis_url = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/14"
+    """Two daphne processes on free ports with one database and one Redis (a database of
+    REDIS_URL's server for this worker alone: tests/support/redis_dbs.py)."""
+    redis_url = redis_url_for("e2e_cluster")
     # A fresh database restarts user ids at 1: presence left by an earlier (killed) cluster
     # must not make them look online.
     redis.Redis.from_url(redis_url).flushdb()

@@ -5,7 +5,6 @@ offline ``presence`` push at once, and the server's own count of open sockets, i
 back where it was)."""
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from tests.e2e.ws_clients import (
     wait_for_socket_count,
 )
 from tests.support.databases import fresh_database_url
+from tests.support.redis_dbs import redis_url_for
 from tests.support.server import ROOT, ServerProcess
 
 LAYERS = [
@@ -36,13 +36,13 @@ StartServer = Callable[..., ServerProcess]
 
 
 def _redis_url() -> str:
-    return os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/13"
+    return redis_url_for("ws_rules")
 
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[StartServer]:
     """``start_server(layer, **env)``: a daphne process on a fresh database, without rate
-    limits unless ``env`` turns them on; with ``layer`` "redis", on Redis (its db 13, emptied:
+    limits unless ``env`` turns them on; with ``layer`` "redis", on Redis (its own db, emptied:
     user ids restart at 1 and presence entries of an earlier server must not count)."""
     with ExitStack() as stack:
         servers: list[ServerProcess] = []
