@@ -5,7 +5,10 @@ Settings (environment): ``DATABASE_URL`` / ``REDIS_URL`` (PostgreSQL + Redis, el
 in-memory layer), ``BENCH_WORKERS`` (server processes; default 2 with Redis, else 1),
 ``BENCH_SERVER`` (the ASGI server of ``imserver.serve``: daphne, the default, or uvicorn),
 ``BENCH_LABEL`` (output name, default ``latest``), ``BENCH_OUT`` (default ``docs/benchmarks``),
-``BENCH_SCENARIOS`` (e.g. ``1,2,3``), ``BENCH_IDLE`` (idle sockets, default 10000),
+``BENCH_SCENARIOS`` (e.g. ``1,2,3``), ``BENCH_IDLE`` (idle sockets, default 10000, opened from
+``BENCH_IDLE_PROCESSES`` client processes, default one per 5,000 sockets, each under the
+open-files limit; ``BENCH_IDLE_CONCURRENCY`` handshakes at a time in all, for at most
+``BENCH_IDLE_TIME_LIMIT_S``), ``BENCH_SERVER_LOG`` (a path: keep the server's log there),
 ``BENCH_PROFILE=1`` (py-spy profiles of the workers during scenarios 1, 2 and 4;
 ``BENCH_PROFILE_GIL=1`` samples only the thread holding the GIL). Scenario 6 (search over a
 million messages, PostgreSQL only; ``bench/search.py``) is not in the default set:
@@ -56,6 +59,7 @@ def config_from_env() -> dict:
         "idle": _int("BENCH_IDLE", 10000),
         "idle_concurrency": _int("BENCH_IDLE_CONCURRENCY", 100),
         "idle_time_limit_s": _int("BENCH_IDLE_TIME_LIMIT_S", 300),
+        "idle_processes": _int("BENCH_IDLE_PROCESSES", 0),
         "search_messages": _int("BENCH_SEARCH_MESSAGES", 1_000_000),
         "search_repeat": _int("BENCH_SEARCH_REPEAT", 50),
         "search_time_limit_s": _int("BENCH_SEARCH_TIME_LIMIT_S", 300),
@@ -237,17 +241,17 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
         if "5" in wanted:
             print("  5: idle sockets", flush=True)
             await asyncio.sleep(3)
-            idle, sockets = await idle_sockets(
+            idle = await idle_sockets(
                 stack.ws_url,
                 users,
                 target=config["idle"],
                 concurrency=config["idle_concurrency"],
                 rss=stack.rss_bytes,
                 time_limit=config["idle_time_limit_s"],
+                processes=config["idle_processes"],
             )
             idle["client_open_files_limit"] = raise_fd_limit()
             results["5_idle_sockets"] = idle
-            await close_sockets(sockets)
     finally:
         pinger.cancel()
         await close_sockets(live)

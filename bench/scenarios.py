@@ -1,13 +1,16 @@
 """The five bounded scenarios of issue 9. Every loop has a fixed count and a time limit."""
 
 import asyncio
+import contextlib
 import itertools
 import math
+import multiprocessing
 import uuid
 from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
-from bench.client import Api, Socket, User, bounded_gather, now
+from bench.client import Api, Socket, User, bounded_gather, keep_alive, now
 
 DRAIN_TIMEOUT_S = 15  # after the last send, how long deliveries may still arrive
 
@@ -271,20 +274,142 @@ async def open_loop(
 
 
 # --- 5. Idle sockets -----------------------------------------------------------------------------
+# How long after its share is open a client process waits for the parent's word to close it.
+HOLD_LIMIT_S = 300
+
+
+def idle_processes(target: int, processes: int) -> int:
+    """Client processes for ``target`` sockets: ``processes`` if set, else one per 5,000 (each
+    process holds its share of sockets as open files, under the open-files limit)."""
+    return max(1, processes or math.ceil(target / 5000))
+
+
 async def idle_sockets(
-    url: str, users: list[User], *, target: int, concurrency: int, rss, time_limit: float
-) -> tuple[dict[str, Any], list[Socket]]:
+    url: str,
+    users: list[User],
+    *,
+    target: int,
+    concurrency: int,
+    rss: Callable[[], int],
+    time_limit: float,
+    processes: int = 0,
+) -> dict[str, Any]:
     """Open up to ``target`` authenticated sockets (a ``ping`` answered by ``pong`` each),
-    round-robin over ``users``; stop at the first wave that cannot connect."""
+    round-robin over ``users``, from ``processes`` client processes that each open an equal
+    share (``concurrency`` handshakes at a time in all) and stop at their first wave of which
+    most failed; the
+    server's RSS is read once all are open (and pinged, as clients do, so none idles out), then
+    every socket is closed."""
+    count = idle_processes(target, processes)
+    tokens = [user.token for user in users]
+    shares = [target // count + (1 if n < target % count else 0) for n in range(count)]
+    each = max(1, math.ceil(concurrency / count))
+    context = multiprocessing.get_context("spawn")
     rss_before = rss()
+    children = []
+    first = 0
+    for share in shares:
+        parent_end, child_end = context.Pipe()
+        child = context.Process(
+            target=hold_share,
+            args=(url, tokens, first, share, each, time_limit, child_end),
+            daemon=True,
+        )
+        child.start()
+        child_end.close()
+        children.append((child, parent_end))
+        first += share
+    try:
+        reports = await asyncio.gather(
+            *(_report_of(end, time_limit + 60) for _child, end in children)
+        )
+        await asyncio.sleep(5)  # let the server settle
+        rss_after = rss()
+    finally:
+        for _child, end in children:
+            with contextlib.suppress(OSError):
+                end.send("close")
+        await asyncio.to_thread(_join_all, [child for child, _end in children])
+    connected = sum(r["connected"] for r in reports)
+    failures = [f for r in reports for f in r["failure_sample"]]
+    connect_times = [t for r in reports for t in r["connect_times"]]
+    connected_in = max(r["connect_seconds"] for r in reports)
+    return {
+        "target": target,
+        "connected": connected,
+        "failures": sum(r["failures"] for r in reports),
+        "failure_sample": failures[:3],
+        "client_processes": count,
+        "connect_seconds": round(connected_in, 2),
+        "connects_per_s": round(connected / connected_in, 1) if connected_in else None,
+        "connect_latency_ms": percentiles(connect_times),
+        "server_rss_before_mb": round(rss_before / 2**20, 1),
+        "server_rss_after_mb": round(rss_after / 2**20, 1),
+        "rss_per_connection_kb": round((rss_after - rss_before) / connected / 1024, 1)
+        if connected
+        else None,
+    }
+
+
+async def _report_of(end: Connection, timeout: float) -> dict[str, Any]:
+    """A client process's report, or an empty one when it died or went silent."""
+
+    def receive() -> dict[str, Any]:
+        try:
+            if end.poll(timeout):
+                return end.recv()
+        except (EOFError, OSError):
+            pass
+        return {
+            "connected": 0,
+            "failures": 1,
+            "failure_sample": ["client process gave no report"],
+            "connect_times": [],
+            "connect_seconds": 0.0,
+        }
+
+    return await asyncio.to_thread(receive)
+
+
+def _join_all(children: list) -> None:
+    for child in children:
+        child.join(30)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
+
+
+def hold_share(
+    url: str,
+    tokens: list[str],
+    first: int,
+    share: int,
+    concurrency: int,
+    time_limit: float,
+    end: Connection,
+) -> None:
+    """A client process of scenario 5: sockets ``first``..``first + share - 1``."""
+    asyncio.run(_hold_share(url, tokens, first, share, concurrency, time_limit, end))
+
+
+async def _hold_share(
+    url: str,
+    tokens: list[str],
+    first: int,
+    share: int,
+    concurrency: int,
+    time_limit: float,
+    end: Connection,
+) -> None:
     opened: list[Socket] = []
     connect_times: list[float] = []
     failures: list[str] = []
     started = now()
     deadline = started + time_limit
+    pinger = asyncio.create_task(keep_alive(opened))
 
     async def open_one(index: int) -> None:
-        sock = Socket(url, users[index % len(users)].token)
+        sock = Socket(url, tokens[index % len(tokens)])
         begun = now()
         try:
             await sock.open_and_confirm(timeout=30)
@@ -295,28 +420,25 @@ async def idle_sockets(
         connect_times.append(now() - begun)
         opened.append(sock)
 
-    index = 0
-    while index < target and now() < deadline:
-        wave = min(concurrency * 5, target - index)
-        await bounded_gather(concurrency, [open_one(i) for i in range(index, index + wave)])
-        index += wave
-        if failures:
-            break
-    connected_in = now() - started
-    await asyncio.sleep(5)  # let the server settle
-    rss_after = rss()
-    count = len(opened)
-    return {
-        "target": target,
-        "connected": count,
-        "failures": len(failures),
-        "failure_sample": failures[:3],
-        "connect_seconds": round(connected_in, 2),
-        "connects_per_s": round(count / connected_in, 1) if connected_in else None,
-        "connect_latency_ms": percentiles(connect_times),
-        "server_rss_before_mb": round(rss_before / 2**20, 1),
-        "server_rss_after_mb": round(rss_after / 2**20, 1),
-        "rss_per_connection_kb": round((rss_after - rss_before) / count / 1024, 1)
-        if count
-        else None,
-    }, opened
+    try:
+        index, stop = first, first + share
+        while index < stop and now() < deadline:
+            wave = min(concurrency * 5, stop - index)
+            failed_before = len(failures)
+            await bounded_gather(concurrency, [open_one(i) for i in range(index, index + wave)])
+            index += wave
+            if 2 * (len(failures) - failed_before) > wave:
+                break  # most of a wave failed: the server (or this client) is out of something
+        end.send(
+            {
+                "connected": len(opened),
+                "failures": len(failures),
+                "failure_sample": failures[:3],
+                "connect_times": connect_times,
+                "connect_seconds": now() - started,
+            }
+        )
+        await asyncio.to_thread(end.poll, HOLD_LIMIT_S)
+    finally:
+        pinger.cancel()
+        await bounded_gather(200, [sock.close() for sock in opened])

@@ -232,6 +232,9 @@ class Stack:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
+        kept = os.environ.get("BENCH_SERVER_LOG")
+        if kept and self.stderr_path.exists():
+            shutil.copyfile(self.stderr_path, kept)
         if self.postgres:
             try:
                 self._recreate_postgres_database(create=False)

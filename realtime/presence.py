@@ -25,6 +25,9 @@ from django.conf import settings
 
 ONLINE = 1
 OFFLINE = 0
+# Redis connections of one event loop's presence client, and how long a pipeline waits for one.
+POOL_SIZE = 50
+POOL_WAIT_S = 10
 
 
 def _ttl() -> float:
@@ -81,7 +84,13 @@ class RedisPresence:
         if client is None:
             for stale in [other for other in self._async_by_loop if other.is_closed()]:
                 del self._async_by_loop[stale]
-            client = self._async_by_loop[loop] = aioredis.Redis.from_url(self.url)
+            # Every socket's connect, refresh and close takes a connection for one pipeline:
+            # beyond the pool's size they wait their turn rather than fail (redis-py's default
+            # pool refuses a connection beyond 100, and each refusal loses a presence entry).
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT_S
+            )
+            client = self._async_by_loop[loop] = aioredis.Redis.from_pool(pool)
         return client
 
     async def connect(self, user_id: int, connection_id: str) -> int:

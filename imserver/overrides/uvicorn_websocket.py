@@ -19,7 +19,8 @@ too slowly is closed with 4009 (the ``websockets-sansio`` protocol that
   daphne (stock raises ``ClientDisconnected`` into the consumer).
 
 Everything else (the handshake, a refusal before it, an HTTP response instead of it) goes
-through the stock method.
+through the stock method; once the handshake's response is sent, the connection lets go of the
+handshake's request and response (about 5 KB an idle socket holds otherwise).
 """
 
 import logging
@@ -69,6 +70,10 @@ def _patch() -> None:
             or self.initial_response is not None
         ):
             await original_send(self, message)
+            if self.handshake_complete:
+                # The handshake's request and response (headers and all), which stock keeps
+                # for the connection's life, are not read again once the response is sent.
+                self.request = self.response = None
             return
         if self.close_sent or self.disconnected or self.transport.is_closing():
             return  # closing or gone: reaches no one
