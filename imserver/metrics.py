@@ -65,6 +65,10 @@ PUSHES_DELIVERED = Counter(
     "imserver_pushes_delivered",
     "Push frames written to a socket (one per socket).",
 )
+PUSHES_LOCAL = Counter(
+    "imserver_pushes_local",
+    "Pushes handed to this process's sockets without the channel layer (local delivery).",
+)
 PUSHES_FAILED = Counter(
     "imserver_pushes_failed",
     "Pushes lost: per recipient user when the channel layer refused them (stage "

@@ -24,7 +24,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from imserver import metrics
+from imserver import local_delivery, metrics
 from imserver.fanout_wire import DIRECT_MAX, FANOUT_GROUP, fanout_message
 
 logger = logging.getLogger("imserver.publish")
@@ -59,7 +59,7 @@ def publish_on_commit(
 
 def revoke_sessions_on_commit(user_id: int, token_version: int) -> None:
     """Close every socket of the user opened with a token older than ``token_version``."""
-    message = {"type": REVOKE_MESSAGE_TYPE, "token_version": token_version}
+    message = {"type": REVOKE_MESSAGE_TYPE, "user_id": user_id, "token_version": token_version}
     transaction.on_commit(lambda: _send_logged([user_id], message, "revoke"))
 
 
@@ -138,8 +138,8 @@ def _send_logged(
     if pending is not None and pending.open:
         pending.pushes.append((user_ids, message, what, route_size))
         return
-    try:
-        async_to_sync(send_to_users)(user_ids, message, route_size)
+    try:  # pushes ordered by a lock always go through the layer (imserver.local_delivery)
+        async_to_sync(send_to_users)(user_ids, message, route_size, may_skip=False)
     except Exception:
         logger.exception("push %s to %d users failed", what, len(user_ids))
         _count_failure(user_ids, message)
@@ -173,10 +173,17 @@ FAN_OUT_CONCURRENCY = 32
 
 
 async def send_to_users(
-    user_ids: list[int], message: dict[str, Any], route_size: int | None = None
+    user_ids: list[int],
+    message: dict[str, Any],
+    route_size: int | None = None,
+    *,
+    may_skip: bool = True,
 ) -> None:
-    """Up to ``DIRECT_MAX`` recipients (or ``route_size``), to each user's group; above, once to
-    the fan-out group that every process reads, with the recipients' ids."""
+    """Up to ``DIRECT_MAX`` recipients (or ``route_size``), to each user's group, naming the user
+    (one process's listener is in the groups of all its users: ``realtime/fanout.py``), or,
+    when ``may_skip``, straight to this loop's sockets of a user nobody else listens for
+    (``imserver.local_delivery``); above, once to the fan-out group that every process reads,
+    with the recipients' ids."""
     layer = get_channel_layer()
     size = max(len(user_ids), route_size or 0)
     if size > DIRECT_MAX and message["type"] == PUSH_MESSAGE_TYPE:
@@ -184,4 +191,11 @@ async def send_to_users(
         return
     for start in range(0, len(user_ids), FAN_OUT_CONCURRENCY):
         batch = user_ids[start : start + FAN_OUT_CONCURRENCY]
-        await asyncio.gather(*(layer.group_send(user_group_name(uid), message) for uid in batch))
+        await asyncio.gather(
+            *(
+                local_delivery.send_to_user(
+                    user_group_name(uid), uid, {**message, "user_id": uid}, may_skip=may_skip
+                )
+                for uid in batch
+            )
+        )

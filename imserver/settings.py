@@ -202,6 +202,9 @@ if IM_CHANNEL_LAYER not in ("pubsub", "lists"):
 # The start of the layer's Redis names (channels-redis's prefix). Pub/sub channels span every
 # database of a Redis server: two deployments (or test workers) on one server need different ones.
 IM_CHANNEL_PREFIX = env.str("IM_CHANNEL_PREFIX", default="asgi")
+# With the pub/sub layer, a push to a user whose sockets are all in the sending process skips the
+# round trip through Redis (imserver/local_delivery.py). 0: every push goes through Redis.
+IM_LOCAL_DELIVERY = env.bool("IM_LOCAL_DELIVERY", default=True)
 if CHANNEL_LAYER_REDIS_URL and IM_CHANNEL_LAYER == "pubsub":
     CHANNEL_LAYERS = {
         "default": {

@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,7 +41,7 @@ from imserver.api.exceptions import backing_service_error, code_and_message
 from imserver.api.json_limits import BAD_UNICODE, TOO_DEEP, JsonRefused, loads_checked
 from imserver.logs import current_socket_log, log_handshake
 from imserver.overrides.lanes import run_sync
-from imserver.publish import push_now, user_group_name
+from imserver.publish import push_now
 from realtime.fanout import local_sockets
 from realtime.frames import presence_audience, registered_frame
 from realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
@@ -109,31 +110,27 @@ def _refusal_text(refused: JsonRefused) -> str:
 
 
 class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
+    # No channel of its own: pushes reach the socket through its loop's listener
+    # (``realtime.fanout.LocalSockets``), which calls ``push_text`` and ``session_revoke``.
+    channel_layer_alias = "im.socket-has-no-channel"
     user: User | None = None
     grant: Grant | None = None
     watcher: asyncio.Task[None] | None = None
-    # What _leave has to undo: the push group joined, in the registry, a presence entry.
-    group: str | None = None
+    # What _leave has to undo: in the registry (so in the push group), a presence entry.
     registered = False
     in_presence = False
+    # Pushes are sent once the socket is accepted and counted; until then they wait here.
+    ready = False
+    revoked = False  # a revocation arrived before the socket was ready
     closing = False
     left = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # This socket's entry in presence, unique in the cluster.
+        self.presence_id = uuid.uuid4().hex
+        self.waiting_pushes: list[str] = []
         try:
             await super().__call__(scope, receive, send)
-        except Exception:
-            if hasattr(self, "base_send"):
-                raise
-            # Channels asks the layer for this socket's channel before it reads the handshake:
-            # when the layer cannot answer there is no consumer yet to close the socket, so it
-            # is accepted and closed here with the code of a failed layer.
-            logger.exception("the channel layer gave no channel for a new socket")
-            metrics.CHANNEL_LAYER_ERRORS.inc()
-            await receive()
-            log_handshake(101)
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": CLOSE_SERVER_ERROR})
         finally:
             await self._leave(None)
 
@@ -152,7 +149,7 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         except Exception:
             logger.exception(
                 "socket %s of user %s: %s failed",
-                self.channel_name,
+                self.presence_id,
                 self._user_id(),
                 message["type"],
             )
@@ -170,6 +167,8 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         self.last_frame_at = time.monotonic()
         self.buckets: dict[str, FrameBucket] = {}
         refusal = await self._authenticate()
+        if refusal is None and self.revoked:
+            refusal = CLOSE_UNAUTHORIZED
         # Accepted in every case, so that a refusal reaches the client as a close code.
         await self.accept()
         log_handshake(101)
@@ -184,19 +183,17 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             logger.info("socket refused with %d", CLOSE_TOO_MANY_CONNECTIONS)
             await self._close(CLOSE_TOO_MANY_CONNECTIONS)
             return
-        registry = local_sockets()
-        try:
-            await registry.add(user_id, self)
-        except Exception:
-            logger.exception("starting the fan-out listener failed")
-            metrics.CHANNEL_LAYER_ERRORS.inc()
-            await self._close(CLOSE_SERVER_ERROR)
+        while self.waiting_pushes:
+            await self.send(text_data=self.waiting_pushes.pop(0))
+        if self.revoked:
+            await self._close(CLOSE_UNAUTHORIZED)
             return
-        self.registered = True
+        self.ready = True
+        registry = local_sockets()
         ensure_session_checker(registry)
         logger.info(
             "socket %s of user %s open (sockets in this process: %d)",
-            self.channel_name,
+            self.presence_id,
             user_id,
             registry.open_count,
         )
@@ -205,9 +202,10 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             await self._announce_presence(ONLINE, user_id)
 
     async def _authenticate(self) -> int | None:
-        """Check the handshake's token and join the user's push group; the close code of a
-        refusal, or None. The user is read after the group is joined: a revocation committed
-        before that read is seen by it, one committed after it is pushed to the group."""
+        """Check the handshake's token and register the socket (its user's pushes reach it
+        from then on); the close code of a refusal, or None. The user is read after that: a
+        revocation committed before that read is seen by it, one committed after it is pushed
+        to the socket."""
         raw_token = self.scope.get("token")
         try:
             self.grant, token = grant_for(raw_token) if raw_token else (None, None)
@@ -218,14 +216,13 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         socket_log = current_socket_log()
         if socket_log is not None:  # from here on the connection's lines name its user
             socket_log.user_id = self.grant.user_id
-        group = user_group_name(self.grant.user_id)
         try:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await local_sockets().add(self.grant.user_id, self)
         except Exception:
             logger.exception("joining the push group of user %s failed", self.grant.user_id)
             metrics.CHANNEL_LAYER_ERRORS.inc()
             return CLOSE_SERVER_ERROR
-        self.group = group
+        self.registered = True
         try:
             self.user = await run_sync(user_for_validated_token, token)
         except AuthenticationFailed:
@@ -239,7 +236,7 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         """This socket's presence entry; the user's live sockets in the cluster with it, or
         None when presence is unavailable (the socket works without it, uncounted)."""
         try:
-            connections = await presence_store().connect(user_id, self.channel_name)
+            connections = await presence_store().connect(user_id, self.presence_id)
         except Exception:
             logger.exception("registering the presence of user %s failed", user_id)
             return None
@@ -255,29 +252,24 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         if self.left:
             return
         self.left = True
+        self.ready = False
         if self.watcher is not None:
             self.watcher.cancel()
         user_id = self._user_id()
         # Registered and in presence only after a grant was read, so with a user id.
         if self.registered and user_id is not None:
             registry = local_sockets()
-            registry.remove(user_id, self)
+            await registry.remove(user_id, self)
             logger.info(
                 "socket %s of user %s closed with %s (sockets in this process: %d)",
-                self.channel_name,
+                self.presence_id,
                 user_id,
                 code if code is not None else "an error",
                 registry.open_count,
             )
-        if self.group is not None:
-            try:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
-            except Exception:
-                logger.exception("leaving the push group of user %s failed", user_id)
-                metrics.CHANNEL_LAYER_ERRORS.inc()
         if self.in_presence and user_id is not None:
             try:
-                last = await presence_store().disconnect(user_id, self.channel_name)
+                last = await presence_store().disconnect(user_id, self.presence_id)
                 if last:
                     await self._announce_presence(OFFLINE, user_id)
             except Exception:
@@ -291,22 +283,28 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             await self.close(code=code)
 
     # --- server -> client ---------------------------------------------------------------------
-    async def push(self, message: dict[str, Any]) -> None:
-        """A ``publish_on_commit`` event for this user."""
-        await self.send(text_data=message["text"])
-        metrics.PUSHES_DELIVERED.inc()
+    async def push_text(self, text: str) -> None:
+        """A ``publish_on_commit`` event for this user (from the loop's listener)."""
+        if self.ready:
+            await self.send(text_data=text)
+        elif not self.left:
+            self.waiting_pushes.append(text)
 
     async def session_revoke(self, message: dict[str, Any]) -> None:
         """Every token of the user older than ``token_version`` was revoked."""
         grant = self.grant
-        if grant is not None and message["token_version"] > (grant.token_version or 0):
+        if grant is None or message["token_version"] <= (grant.token_version or 0):
+            return
+        if self.ready:
             await self._close(CLOSE_UNAUTHORIZED)
+        else:  # closed with 4001 as soon as it is accepted
+            self.revoked = True
 
     async def recheck(self, state: tuple[int, bool] | None) -> None:
         """The periodic session check: ``state`` is the user's (token version, may hold a
         session), or None for a deleted user."""
         grant = self.grant
-        if grant is None or self.closing:
+        if grant is None or self.closing or not self.ready:
             return
         if state is None or not state[1] or state[0] != grant.token_version:
             await self._close(CLOSE_UNAUTHORIZED)
@@ -444,7 +442,7 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             if now >= next_refresh and self.user is not None:
                 next_refresh = now + refresh_every
                 try:
-                    await presence_store().refresh(self.user.pk, self.channel_name)
+                    await presence_store().refresh(self.user.pk, self.presence_id)
                 except Exception:
                     logger.exception("refreshing the presence of user %s failed", self.user.pk)
 

@@ -52,7 +52,7 @@ def test_set_password_and_save_anywhere_revokes_once_and_closes_sockets(
     assert stored_version(alice) == 1 and user.token_version == 1
     assert not is_valid(client)
     assert revoke_pushes(push_recorder, alice) == [
-        {"type": REVOKE_MESSAGE_TYPE, "token_version": 1}
+        {"type": REVOKE_MESSAGE_TYPE, "user_id": alice.pk, "token_version": 1}
     ]
     user.nickname = "Al"
     user.save()  # other fields revoke nothing

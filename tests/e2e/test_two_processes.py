@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import re
+import urllib.request
 
 import pytest
 
@@ -82,6 +84,61 @@ def test_a_big_group_message_reaches_members_on_both_processes_once(cluster):
             with pytest.raises(TimeoutError):  # exactly once
                 await member.next("message", timeout=0.3)
             await member.socket.close()
+
+    asyncio.run(scenario())
+
+
+def pushes_kept_local(server: ServerProcess) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    found = re.search(r"^imserver_pushes_local_total (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_local_delivery_gives_each_socket_every_push_once_in_order(cluster):
+    """Bob's first socket is on the process Alice sends through, so her messages skip Redis
+    (local delivery); while his second socket is on the other process they go through Redis;
+    once it has left they skip Redis again. Each socket gets each message once, in seq order."""
+    one, two = cluster
+    alice, bob_here = Client(one, "alice"), Client(one, "bob")
+    bob_there = Client(two, "bob2")
+    bob_there.token, bob_there.id = bob_here.token, bob_here.id  # the same user on two
+    request_id = alice.call("POST", "/friend/request/send", {"to_user_id": bob_here.id})
+    bob_here.call(
+        "POST", "/friend/request/handle", {"request_id": request_id["request_id"], "action": 2}
+    )
+
+    def send(count: int) -> list[int]:
+        body = {"to_user_id": bob_here.id, "chat_type": 0, "content": "m"}
+        return [alice.call("POST", "/chat/send", body)["seq"] for _ in range(count)]
+
+    async def seqs(client: Client, count: int) -> list[int]:
+        return [(await client.next("message"))["seq"] for _ in range(count)]
+
+    async def scenario() -> None:
+        await bob_here.connect()
+        first = send(5)  # the first one shows the listener's subscription is live
+        assert await seqs(bob_here, 5) == first
+        local_before = pushes_kept_local(one)
+        alone = send(10)
+        assert await seqs(bob_here, 10) == alone
+        assert pushes_kept_local(one) - local_before == 10
+
+        await bob_there.connect()
+        await asyncio.sleep(0.2)  # its subscription reaches Redis
+        local_before = pushes_kept_local(one)
+        shared = send(10)
+        assert await seqs(bob_here, 10) == shared
+        assert await seqs(bob_there, 10) == shared
+        assert pushes_kept_local(one) == local_before  # they went through Redis
+
+        await bob_there.socket.close()
+        await asyncio.sleep(0.2)
+        again = send(10)
+        assert await seqs(bob_here, 10) == again
+        with pytest.raises(TimeoutError):  # exactly once
+            await bob_here.next("message", timeout=0.3)
+        await bob_here.socket.close()
 
     asyncio.run(scenario())
 
