@@ -194,7 +194,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # The channel layer may live on another Redis than the cache and presence.
 CHANNEL_LAYER_REDIS_URL = env.str("CHANNEL_LAYER_REDIS_URL", default=REDIS_URL)
 # "pubsub" (default): Redis pub/sub, one PUBLISH per push and each process reads its pushes as a
-# stream; "lists": channels-redis's list-based layer, which bounds each socket's queue at
+# stream; "lists": channels-redis's list-based layer, which bounds each process's queue at
 # IM_CHANNEL_CAPACITY but costs several Redis round trips per push.
 IM_CHANNEL_LAYER = env.str("IM_CHANNEL_LAYER", default="pubsub")
 if IM_CHANNEL_LAYER not in ("pubsub", "lists"):
@@ -202,6 +202,8 @@ if IM_CHANNEL_LAYER not in ("pubsub", "lists"):
 # The start of the layer's Redis names (channels-redis's prefix). Pub/sub channels span every
 # database of a Redis server: two deployments (or test workers) on one server need different ones.
 IM_CHANNEL_PREFIX = env.str("IM_CHANNEL_PREFIX", default="asgi")
+# Events waiting for one process's listener in the "lists" and in-memory layers.
+IM_CHANNEL_CAPACITY = env.int("IM_CHANNEL_CAPACITY", default=10000)
 # With the pub/sub layer, a push to a user whose sockets are all in the sending process skips the
 # round trip through Redis (imserver/local_delivery.py). 0: every push goes through Redis.
 IM_LOCAL_DELIVERY = env.bool("IM_LOCAL_DELIVERY", default=True)
@@ -227,16 +229,23 @@ elif CHANNEL_LAYER_REDIS_URL:
                         "socket_connect_timeout": 5,
                     }
                 ],
-                # Events waiting for one socket before the layer drops new ones (channels-redis
-                # defaults to 100, which a busy receiver outruns; a client that missed events
-                # catches up with after_seq).
-                "capacity": env.int("IM_CHANNEL_CAPACITY", default=1000),
+                # Events waiting for one process's listener (realtime/fanout.py) before the
+                # layer drops new ones (channels-redis defaults to 100, which a burst outruns; a
+                # client that missed events catches up with after_seq).
+                "capacity": IM_CHANNEL_CAPACITY,
                 "prefix": IM_CHANNEL_PREFIX,
             },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # The process's one listener reads every push of its sockets (realtime/fanout.py);
+            # Channels' default of 100 waiting events would drop pushes in a burst.
+            "CONFIG": {"capacity": IM_CHANNEL_CAPACITY},
+        }
+    }
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -1,5 +1,6 @@
 """Every frame type and every close code of /ws (CONTRACT 7), in process."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -362,3 +363,15 @@ async def test_one_socket_over_the_cap_closes_4029(make_user, open_socket):
     _connected, again = await open_socket(user)
     await again.send({"type": "ping"})
     assert await again.receive_type("pong") == {}
+
+
+async def test_a_burst_of_pushes_all_reach_the_socket(make_user, open_socket):
+    """500 pushes handed over before the loop's listener reads any: one listener channel holds
+    them all (IM_CHANNEL_CAPACITY), none is dropped."""
+    user = await make(make_user)("alice")
+    _connected, socket = await open_socket(user)
+    await asyncio.gather(*(push_now([user.pk], "n", {"i": i}) for i in range(500)))
+    received = [(await socket.receive_type("n"))["i"] for _ in range(500)]
+    assert sorted(received) == list(range(500))
+    assert await socket.nothing()
+    await socket.close()
