@@ -8,7 +8,8 @@ for which users a push may skip the layer (``Listener.may_skip_layer``):
 
 - the user's group has delivered a message to this listener since it joined, so its
   subscription is live in Redis;
-- no push this loop published to the user is still on its way back (``expect_echo``; the
+- no push this loop published to the user, and no fan-out push this loop published (to many
+  users, on the group every process reads), is still on its way back (``expect_echo``; the
   listener counts them off as they arrive): a push handed over here must not overtake one that
   went through Redis.
 
@@ -59,9 +60,9 @@ class Listener(Protocol):
 
     def may_skip_layer(self, user_id: int) -> bool: ...
 
-    def expect_echo(self, user_id: int) -> None: ...
+    def expect_echo(self, user_id: int | None) -> None: ...
 
-    def echo_cancelled(self, user_id: int) -> None: ...
+    def echo_cancelled(self, user_id: int | None) -> None: ...
 
     async def deliver(self, user_ids: list[int], text: str) -> None: ...
 
@@ -137,3 +138,19 @@ async def send_to_user(
         listener.echo_cancelled(user_id)
         metrics.PUSHES_LOCAL.inc()
         await listener.deliver([user_id], message["text"])
+
+
+async def send_to_all(group: str, message: dict[str, Any]) -> None:
+    """``group_send`` to the fan-out group, which this loop's listener reads too: the push names
+    the listener, which counts it off when it comes back (``user_id`` None: every user)."""
+    layer = get_channel_layer()
+    listener = _find_listener[0]() if enabled() else None
+    if listener is None or listener.channel is None:
+        await layer.group_send(group, message)
+        return
+    listener.expect_echo(None)
+    try:
+        await layer.group_send(group, {**message, "origin": listener.channel})
+    except BaseException:
+        listener.echo_cancelled(None)
+        raise

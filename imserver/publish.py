@@ -21,7 +21,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from imserver import local_delivery, metrics
@@ -184,10 +183,9 @@ async def send_to_users(
     when ``may_skip``, straight to this loop's sockets of a user nobody else listens for
     (``imserver.local_delivery``); above, once to the fan-out group that every process reads,
     with the recipients' ids."""
-    layer = get_channel_layer()
     size = max(len(user_ids), route_size or 0)
     if size > DIRECT_MAX and message["type"] == PUSH_MESSAGE_TYPE:
-        await layer.group_send(FANOUT_GROUP, fanout_message(user_ids, message["text"]))
+        await local_delivery.send_to_all(FANOUT_GROUP, fanout_message(user_ids, message["text"]))
         return
     for start in range(0, len(user_ids), FAN_OUT_CONCURRENCY):
         batch = user_ids[start : start + FAN_OUT_CONCURRENCY]

@@ -57,10 +57,11 @@ class LocalSockets:
         self.channel: str | None = None
         # The users whose push group the running listener's channel joined; of those, the ones
         # whose group has delivered to it since (its subscription is live); and for each user,
-        # the pushes this loop published that have not come back yet (imserver.local_delivery).
+        # the pushes this loop published that have not come back yet (imserver.local_delivery;
+        # None: the fan-out pushes, which hold back local delivery to every user).
         self.joined: set[int] = set()
         self.live: set[int] = set()
-        self.echoes_due: dict[int, int] = {}
+        self.echoes_due: dict[int | None, int] = {}
         self.listener: asyncio.Task[None] | None = None
         self.session_checker: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
@@ -165,12 +166,16 @@ class LocalSockets:
         return user_id in self.joined
 
     def may_skip_layer(self, user_id: int) -> bool:
-        return user_id in self.live and not self.echoes_due.get(user_id)
+        return (
+            user_id in self.live
+            and not self.echoes_due.get(user_id)
+            and not self.echoes_due.get(None)
+        )
 
-    def expect_echo(self, user_id: int) -> None:
+    def expect_echo(self, user_id: int | None) -> None:
         self.echoes_due[user_id] = self.echoes_due.get(user_id, 0) + 1
 
-    def echo_cancelled(self, user_id: int) -> None:
+    def echo_cancelled(self, user_id: int | None) -> None:
         due = self.echoes_due.get(user_id, 0) - 1
         if due > 0:
             self.echoes_due[user_id] = due
@@ -192,6 +197,8 @@ class LocalSockets:
         kind = message.get("type")
         if kind in (PUSH_MESSAGE_TYPE, REVOKE_MESSAGE_TYPE):
             self._arrived(message)
+        elif kind == FANOUT_MESSAGE_TYPE and self.channel and message.get("origin") == self.channel:
+            self.echo_cancelled(None)
         if kind == PUSH_MESSAGE_TYPE:
             await self.deliver([message["user_id"]], message["text"])
         elif kind == FANOUT_MESSAGE_TYPE:

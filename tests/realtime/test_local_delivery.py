@@ -3,6 +3,9 @@ whose only listener is this event loop skips Redis; with another listener (a raw
 the group's Redis channel standing for another process) it is published; each socket gets every
 push once, in the order they were sent, whichever way each went."""
 
+import asyncio
+import json
+
 import pytest
 import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
@@ -10,7 +13,9 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from prometheus_client import REGISTRY
 
+from imserver.fanout_wire import DIRECT_MAX
 from imserver.publish import push_now, send_to_users, user_group_name
+from realtime.fanout import local_sockets
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -117,3 +122,71 @@ async def test_pushes_ordered_by_a_lock_always_go_through_redis(
     await send_to_users([bob.pk], {"type": "push", "text": frame}, may_skip=False)
     assert await numbers(socket, 1) == [1]
     assert kept_local() == before
+
+
+class StuckSocket:
+    """A socket whose writes wait until released: it holds the loop's listener in one push."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def push_text(self, text: str) -> None:
+        self.entered.set()
+        await self.release.wait()
+
+    async def session_revoke(self, message: dict) -> None:
+        pass
+
+
+async def test_a_push_kept_local_never_overtakes_a_fan_out_push_of_the_same_loop(
+    pubsub_layer, make_user, open_socket
+):
+    """A push to many users goes through Redis on the group every process reads; while one this
+    loop sent has not come back (here: the listener is held up in a write), pushes to single
+    users here go through Redis too, behind it."""
+    carol, dave = [await database_sync_to_async(make_user)(name) for name in ("carol", "dave")]
+    _connected, socket = await open_socket(carol)
+    await push_now([carol.pk], "n", {"i": 0})
+    assert await numbers(socket, 1) == [0]
+    registry = local_sockets()
+    stuck = StuckSocket()
+    await registry.add(dave.pk, stuck)
+    await push_now([dave.pk], "n", {"i": 0})
+    await asyncio.wait_for(stuck.entered.wait(), 5)  # the listener waits in that write
+
+    many = [carol.pk, *range(10**6, 10**6 + DIRECT_MAX)]  # beyond DIRECT_MAX: fan-out
+    before = kept_local()
+    await send_to_users(many, {"type": "push", "text": json.dumps({"type": "n", "data": {"i": 1}})})
+    await push_now([carol.pk], "n", {"i": 2})
+    assert kept_local() == before
+    stuck.release.set()
+    assert await numbers(socket, 2) == [1, 2]
+    await registry.remove(dave.pk, stuck)
+
+
+async def test_a_push_kept_local_never_overtakes_one_the_loop_sent_through_redis(
+    pubsub_layer, make_user, open_socket
+):
+    """Erin's push went through Redis while another process listened; that process has left,
+    but the push has not come back to this loop's listener yet: the next push to Erin goes
+    through Redis too, behind it."""
+    erin, frank = [await database_sync_to_async(make_user)(name) for name in ("erin", "frank")]
+    _connected, socket = await open_socket(erin)
+    await push_now([erin.pk], "n", {"i": 0})
+    assert await numbers(socket, 1) == [0]
+    registry = local_sockets()
+    stuck = StuckSocket()
+    await registry.add(frank.pk, stuck)
+    await push_now([frank.pk], "n", {"i": 0})
+    await asyncio.wait_for(stuck.entered.wait(), 5)
+
+    group_channel = get_channel_layer()._get_group_channel_name(user_group_name(erin.pk))
+    async with OtherProcess(group_channel):
+        await push_now([erin.pk], "n", {"i": 1})
+    before = kept_local()
+    await push_now([erin.pk], "n", {"i": 2})
+    assert kept_local() == before
+    stuck.release.set()
+    assert await numbers(socket, 2) == [1, 2]
+    await registry.remove(frank.pk, stuck)
