@@ -18,6 +18,7 @@ with the offline ``presence`` push when it was the user's last socket.
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 import time
@@ -44,7 +45,7 @@ from imserver.overrides.lanes import run_sync
 from imserver.publish import push_now
 from realtime.fanout import local_sockets
 from realtime.frames import presence_audience, registered_frame
-from realtime.presence import OFFLINE, ONLINE, online_user_ids, presence_store
+from realtime.presence import OFFLINE, ONLINE, keep_fresh, online_user_ids, presence_store
 from realtime.sessions import (
     Grant,
     ensure_session_checker,
@@ -191,6 +192,10 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         self.ready = True
         registry = local_sockets()
         ensure_session_checker(registry)
+        if registry.presence_refresher is None or registry.presence_refresher.done():
+            registry.presence_refresher = asyncio.create_task(
+                keep_fresh(registry.presence_entries), context=contextvars.Context()
+            )
         logger.info(
             "socket %s of user %s open (sockets in this process: %d)",
             self.presence_id,
@@ -423,28 +428,18 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
     # --- token expiry, idle timeout and presence ----------------------------------------------
     async def _watch(self) -> None:
         idle_limit = settings.IM_WS_IDLE_TIMEOUT_S
-        refresh_every = settings.IM_PRESENCE_TTL_S / 3
-        next_refresh = time.monotonic() + refresh_every
         while not self.closing:
             # Set before this task starts; a renewal replaces it, nothing clears it.
             assert self.grant is not None
-            now = time.monotonic()
             expires_in = self.grant.expires_at - time.time()
-            wake_in = min(self.last_frame_at + idle_limit, next_refresh) - now
+            wake_in = self.last_frame_at + idle_limit - time.monotonic()
             await asyncio.sleep(max(0.05, min(wake_in, expires_in)))
-            now = time.monotonic()
             if time.time() >= self.grant.expires_at:
                 await self._close(CLOSE_UNAUTHORIZED)
                 return
-            if now - self.last_frame_at > idle_limit:
+            if time.monotonic() - self.last_frame_at > idle_limit:
                 await self._close(CLOSE_IDLE)
                 return
-            if now >= next_refresh and self.user is not None:
-                next_refresh = now + refresh_every
-                try:
-                    await presence_store().refresh(self.user.pk, self.presence_id)
-                except Exception:
-                    logger.exception("refreshing the presence of user %s failed", self.user.pk)
 
     async def _announce_presence(self, status: int, user_id: int) -> None:
         recipients = await run_sync(_presence_recipients, user_id)

@@ -32,6 +32,8 @@ logger = logging.getLogger("realtime")
 
 
 class Socket(Protocol):
+    presence_id: str
+
     async def push_text(self, text: str) -> None: ...
 
     async def session_revoke(self, message: dict[str, Any]) -> None: ...
@@ -46,9 +48,10 @@ class LocalSockets:
     """The open sockets of one event loop by user, and the loop's listener.
 
     The listener runs while the loop has sockets; the first socket starts it (and fails to
-    connect if the channel layer is down), the last one to leave stops it, and the session
-    checker (``realtime.sessions``) with it. The listener's channel is in a user's push group
-    from before that user's first socket here is registered until after the last one left.
+    connect if the channel layer is down), the last one to leave stops it, and with it the
+    session checker (``realtime.sessions``) and the presence refresher (``realtime.presence``).
+    The listener's channel is in a user's push group from before that user's first socket here
+    is registered until after the last one left.
     """
 
     def __init__(self) -> None:
@@ -64,6 +67,7 @@ class LocalSockets:
         self.echoes_due: dict[int | None, int] = {}
         self.listener: asyncio.Task[None] | None = None
         self.session_checker: asyncio.Task[None] | None = None
+        self.presence_refresher: asyncio.Task[None] | None = None
         self.lock = asyncio.Lock()
 
     async def add(self, user_id: int, socket: Socket) -> None:
@@ -124,10 +128,10 @@ class LocalSockets:
                 logger.debug("leaving the push group of user %s failed", user_id, exc_info=True)
 
     def _stop(self) -> None:
-        for task in (self.listener, self.session_checker):
+        for task in (self.listener, self.session_checker, self.presence_refresher):
             if task is not None:
                 task.cancel()
-        self.listener = self.session_checker = None
+        self.listener = self.session_checker = self.presence_refresher = None
         self.channel = None
 
     async def _listen(self, layer: Any, channel: str, joined: set[int]) -> None:
@@ -160,6 +164,15 @@ class LocalSockets:
                         await layer.group_discard(user_group_name(user_id), channel)
             except Exception:  # the layer may be down or the loop closing
                 logger.debug("leaving the listener's groups failed", exc_info=True)
+
+    def presence_entries(self) -> list[tuple[int, str]]:
+        """The presence entry (user, connection) of every socket here that holds one."""
+        return [
+            (user_id, socket.presence_id)
+            for user_id, sockets in self.by_user.items()
+            for socket in sockets
+            if getattr(socket, "in_presence", False)
+        ]
 
     # --- local delivery (imserver.local_delivery) ----------------------------------------------
     def holds(self, user_id: int) -> bool:

@@ -1,8 +1,9 @@
 """Who is online: every reader of ``online_status`` goes through ``online_user_ids``.
 
 A user is online while they hold at least one WebSocket connection on any server process.
-Each connection is an entry with an expiry time, refreshed by the connection's heartbeat, so a
-crashed process cannot leave its users online for longer than ``IM_PRESENCE_TTL_S``.
+Each connection is an entry with an expiry time, refreshed by its process (``keep_fresh``, all
+of a process's sockets at once), so a crashed process cannot leave its users online for longer
+than ``IM_PRESENCE_TTL_S``.
 
 - With ``REDIS_URL``: one sorted set per user (``im:presence:<user_id>``, member = connection,
   score = expiry), shared by every process.
@@ -14,20 +15,25 @@ the new one), ``disconnect`` the 1->0 edge.
 """
 
 import asyncio
+import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+logger = logging.getLogger("realtime")
+
 ONLINE = 1
 OFFLINE = 0
 # Redis connections of one event loop's presence client, and how long a pipeline waits for one.
 POOL_SIZE = 50
 POOL_WAIT_S = 10
+# Connections refreshed in one pipeline.
+REFRESH_CHUNK = 500
 
 
 def _ttl() -> float:
@@ -56,8 +62,9 @@ class MemoryPresence:
             entries[connection_id] = now + _ttl()
             return len(entries)
 
-    async def refresh(self, user_id: int, connection_id: str) -> None:
-        await self.connect(user_id, connection_id)
+    async def refresh(self, entries: list[tuple[int, str]]) -> None:
+        for user_id, connection_id in entries:
+            await self.connect(user_id, connection_id)
 
     async def disconnect(self, user_id: int, connection_id: str) -> bool:
         with self._lock:
@@ -103,11 +110,14 @@ class RedisPresence:
             _removed, _added, count, _ = await pipe.execute()
         return int(count)
 
-    async def refresh(self, user_id: int, connection_id: str) -> None:
-        async with self._client().pipeline(transaction=True) as pipe:
-            pipe.zadd(_key(user_id), {connection_id: time.time() + _ttl()})
-            pipe.expire(_key(user_id), int(_ttl()) + 1)
-            await pipe.execute()
+    async def refresh(self, entries: list[tuple[int, str]]) -> None:
+        for start in range(0, len(entries), REFRESH_CHUNK):
+            expires = time.time() + _ttl()
+            async with self._client().pipeline(transaction=False) as pipe:
+                for user_id, connection_id in entries[start : start + REFRESH_CHUNK]:
+                    pipe.zadd(_key(user_id), {connection_id: expires})
+                    pipe.expire(_key(user_id), int(_ttl()) + 1)
+                await pipe.execute()
 
     async def disconnect(self, user_id: int, connection_id: str) -> bool:
         async with self._client().pipeline(transaction=True) as pipe:
@@ -141,3 +151,18 @@ def online_user_ids(user_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return presence_store().online_user_ids(ids)
+
+
+async def keep_fresh(entries: Callable[[], list[tuple[int, str]]]) -> None:
+    """Every ``IM_PRESENCE_TTL_S / 3``, the entries of one event loop's sockets (``entries()``:
+    user and connection) refreshed together, a few pipelines for all of them. Runs while the
+    loop has sockets; a failed round is logged and the next one tries again."""
+    while True:
+        await asyncio.sleep(_ttl() / 3)
+        current = entries()
+        if not current:
+            continue
+        try:
+            await presence_store().refresh(current)
+        except Exception:
+            logger.exception("refreshing the presence of %d sockets failed", len(current))

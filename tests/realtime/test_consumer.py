@@ -375,3 +375,15 @@ async def test_a_burst_of_pushes_all_reach_the_socket(make_user, open_socket):
     assert sorted(received) == list(range(500))
     assert await socket.nothing()
     await socket.close()
+
+
+async def test_presence_outlives_its_ttl_while_the_socket_is_open(make_user, open_socket):
+    """Each process refreshes the presence entries of all its sockets every TTL / 3: a user
+    with an open socket stays online past the TTL, and goes offline with the socket."""
+    user = await make(make_user)("alice")
+    with override_settings(IM_PRESENCE_TTL_S=1):
+        _connected, socket = await open_socket(user)
+        await asyncio.sleep(2.5)
+        assert await make(online_user_ids)([user.pk]) == {user.pk}
+        await socket.close()
+        assert await make(online_user_ids)([user.pk]) == set()
