@@ -18,6 +18,7 @@ from imserver.publish import push_now, user_group_name
 from realtime.fanout import local_sockets
 from realtime.presence import online_user_ids
 from social import services as social_services
+from tests.support.stuck_socket import StuckSocket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -366,14 +367,22 @@ async def test_one_socket_over_the_cap_closes_4029(make_user, open_socket):
 
 
 async def test_a_burst_of_pushes_all_reach_the_socket(make_user, open_socket):
-    """500 pushes handed over before the loop's listener reads any: one listener channel holds
-    them all (IM_CHANNEL_CAPACITY), none is dropped."""
-    user = await make(make_user)("alice")
+    """500 pushes arrive while the loop's listener is held up in a write: its one channel holds
+    them all (IM_CHANNEL_CAPACITY), none is dropped, and they reach the socket in order."""
+    user, other = await make(make_user)("alice"), await make(make_user)("bob")
     _connected, socket = await open_socket(user)
-    await asyncio.gather(*(push_now([user.pk], "n", {"i": i}) for i in range(500)))
+    registry = local_sockets()
+    stuck = StuckSocket()
+    await registry.add(other.pk, stuck)
+    await push_now([other.pk], "n", {"i": 0})
+    await asyncio.wait_for(stuck.entered.wait(), 5)
+    for i in range(500):
+        await push_now([user.pk], "n", {"i": i})
+    stuck.release.set()
     received = [(await socket.receive_type("n"))["i"] for _ in range(500)]
-    assert sorted(received) == list(range(500))
+    assert received == list(range(500))
     assert await socket.nothing()
+    await registry.remove(other.pk, stuck)
     await socket.close()
 
 

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY
 from imserver.fanout_wire import DIRECT_MAX
 from imserver.publish import push_now, send_to_users, user_group_name
 from realtime.fanout import local_sockets
+from tests.support.stuck_socket import StuckSocket
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -122,21 +123,6 @@ async def test_pushes_ordered_by_a_lock_always_go_through_redis(
     await send_to_users([bob.pk], {"type": "push", "text": frame}, may_skip=False)
     assert await numbers(socket, 1) == [1]
     assert kept_local() == before
-
-
-class StuckSocket:
-    """A socket whose writes wait until released: it holds the loop's listener in one push."""
-
-    def __init__(self) -> None:
-        self.entered = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def push_text(self, text: str) -> None:
-        self.entered.set()
-        await self.release.wait()
-
-    async def session_revoke(self, message: dict) -> None:
-        pass
 
 
 async def test_a_push_kept_local_never_overtakes_a_fan_out_push_of_the_same_loop(
