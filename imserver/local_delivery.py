@@ -25,15 +25,14 @@ After Redis restarts, the pub/sub connection re-subscribes all its channels in o
 the listener's own channel is subscribed exactly when its users' groups are again.
 """
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from imserver import metrics
+from imserver.redis_clients import PerLoop
 
 # Publish only when someone other than the caller's connection listens. KEYS[1]: the group's
 # Redis channel, KEYS[2]: the caller's listener channel; ARGV[1]: the serialized message.
@@ -46,9 +45,6 @@ end
 return redis.call('PUBLISH', KEYS[1], ARGV[1])
 """
 NOT_PUBLISHED = -1
-# Redis connections of one event loop's script client, and how long a push waits for one.
-POOL_SIZE = 50
-POOL_WAIT_S = 10
 
 
 class Listener(Protocol):
@@ -84,28 +80,9 @@ def enabled() -> bool:
     return backend == "channels_redis.pubsub.RedisPubSubChannelLayer" and settings.IM_LOCAL_DELIVERY
 
 
-class _Scripts:
-    """One Redis client and script per event loop (tests run several loops in one process)."""
-
-    def __init__(self) -> None:
-        self.by_loop: dict[asyncio.AbstractEventLoop, Any] = {}
-
-    def script(self) -> Any:
-        loop = asyncio.get_running_loop()
-        script = self.by_loop.get(loop)
-        if script is None:
-            for stale in [other for other in self.by_loop if other.is_closed()]:
-                del self.by_loop[stale]
-            # Beyond the pool's size a push waits for a connection rather than fail.
-            pool = aioredis.BlockingConnectionPool.from_url(
-                settings.CHANNEL_LAYER_REDIS_URL, max_connections=POOL_SIZE, timeout=POOL_WAIT_S
-            )
-            client = aioredis.Redis.from_pool(pool)
-            script = self.by_loop[loop] = client.register_script(_SCRIPT)
-        return script
-
-
-_scripts = _Scripts()
+_scripts = PerLoop(
+    lambda: settings.CHANNEL_LAYER_REDIS_URL, lambda client: client.register_script(_SCRIPT)
+)
 
 
 async def send_to_user(
@@ -127,7 +104,7 @@ async def send_to_user(
         if not skip:
             await layer.group_send(group, message)
             return
-        published = await _scripts.script()(
+        published = await _scripts.get()(
             keys=[layer._get_group_channel_name(group), listener.channel],
             args=[layer.serialize(message)],
         )

@@ -25,13 +25,12 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from imserver.redis_clients import PerLoop
+
 logger = logging.getLogger("realtime")
 
 ONLINE = 1
 OFFLINE = 0
-# Redis connections of one event loop's presence client, and how long a pipeline waits for one.
-POOL_SIZE = 50
-POOL_WAIT_S = 10
 # Connections refreshed in one pipeline.
 REFRESH_CHUNK = 500
 
@@ -83,22 +82,10 @@ class RedisPresence:
     def __init__(self, url: str) -> None:
         self.url = url
         self._sync = redis.Redis.from_url(url)
-        self._async_by_loop: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        self._clients = PerLoop(lambda: url, lambda client: client)
 
     def _client(self) -> aioredis.Redis:
-        loop = asyncio.get_running_loop()
-        client = self._async_by_loop.get(loop)
-        if client is None:
-            for stale in [other for other in self._async_by_loop if other.is_closed()]:
-                del self._async_by_loop[stale]
-            # Every socket's connect, refresh and close takes a connection for one pipeline:
-            # beyond the pool's size they wait their turn rather than fail (redis-py's default
-            # pool refuses a connection beyond 100, and each refusal loses a presence entry).
-            pool = aioredis.BlockingConnectionPool.from_url(
-                self.url, max_connections=POOL_SIZE, timeout=POOL_WAIT_S
-            )
-            client = self._async_by_loop[loop] = aioredis.Redis.from_pool(pool)
-        return client
+        return self._clients.get()
 
     async def connect(self, user_id: int, connection_id: str) -> int:
         now = time.time()

@@ -18,7 +18,7 @@ from imserver.publish import push_now, user_group_name
 from realtime.fanout import local_sockets
 from realtime.presence import online_user_ids
 from social import services as social_services
-from tests.support.stuck_socket import StuckSocket
+from tests.support.stuck_socket import hold_listener
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -372,10 +372,7 @@ async def test_a_burst_of_pushes_all_reach_the_socket(make_user, open_socket):
     user, other = await make(make_user)("alice"), await make(make_user)("bob")
     _connected, socket = await open_socket(user)
     registry = local_sockets()
-    stuck = StuckSocket()
-    await registry.add(other.pk, stuck)
-    await push_now([other.pk], "n", {"i": 0})
-    await asyncio.wait_for(stuck.entered.wait(), 5)
+    stuck = await hold_listener(registry, other.pk)
     for i in range(500):
         await push_now([user.pk], "n", {"i": i})
     stuck.release.set()

@@ -3,7 +3,6 @@ whose only listener is this event loop skips Redis; with another listener (a raw
 the group's Redis channel standing for another process) it is published; each socket gets every
 push once, in the order they were sent, whichever way each went."""
 
-import asyncio
 import json
 
 import pytest
@@ -16,7 +15,7 @@ from prometheus_client import REGISTRY
 from imserver.fanout_wire import DIRECT_MAX
 from imserver.publish import push_now, send_to_users, user_group_name
 from realtime.fanout import local_sockets
-from tests.support.stuck_socket import StuckSocket
+from tests.support.stuck_socket import hold_listener
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -136,10 +135,7 @@ async def test_a_push_kept_local_never_overtakes_a_fan_out_push_of_the_same_loop
     await push_now([carol.pk], "n", {"i": 0})
     assert await numbers(socket, 1) == [0]
     registry = local_sockets()
-    stuck = StuckSocket()
-    await registry.add(dave.pk, stuck)
-    await push_now([dave.pk], "n", {"i": 0})
-    await asyncio.wait_for(stuck.entered.wait(), 5)  # the listener waits in that write
+    stuck = await hold_listener(registry, dave.pk)
 
     many = [carol.pk, *range(10**6, 10**6 + DIRECT_MAX)]  # beyond DIRECT_MAX: fan-out
     before = kept_local()
@@ -162,10 +158,7 @@ async def test_a_push_kept_local_never_overtakes_one_the_loop_sent_through_redis
     await push_now([erin.pk], "n", {"i": 0})
     assert await numbers(socket, 1) == [0]
     registry = local_sockets()
-    stuck = StuckSocket()
-    await registry.add(frank.pk, stuck)
-    await push_now([frank.pk], "n", {"i": 0})
-    await asyncio.wait_for(stuck.entered.wait(), 5)
+    stuck = await hold_listener(registry, frank.pk)
 
     group_channel = get_channel_layer()._get_group_channel_name(user_group_name(erin.pk))
     async with OtherProcess(group_channel):
