@@ -379,17 +379,10 @@ def _join_all(children: list) -> None:
             child.join(5)
 
 
-def hold_share(
-    url: str,
-    tokens: list[str],
-    first: int,
-    share: int,
-    concurrency: int,
-    time_limit: float,
-    end: Connection,
-) -> None:
-    """A client process of scenario 5: sockets ``first``..``first + share - 1``."""
-    asyncio.run(_hold_share(url, tokens, first, share, concurrency, time_limit, end))
+def hold_share(*args: Any) -> None:
+    """A client process of scenario 5 (the arguments of ``_hold_share``): sockets ``first``..
+    ``first + share - 1``."""
+    asyncio.run(_hold_share(*args))
 
 
 async def _hold_share(
