@@ -49,7 +49,7 @@ class JwtAuthMiddleware:
     committed in between is either read or delivered).
 
     The key is added to the scope in place: nothing outside reads it, and each copy of a scope
-    stays alive as long as its socket (about 1 KB of every idle socket's memory)."""
+    would stay alive as long as its socket."""
 
     def __init__(self, application: SocketApp) -> None:
         self.application = application

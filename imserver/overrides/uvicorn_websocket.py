@@ -20,7 +20,7 @@ too slowly is closed with 4009 (the ``websockets-sansio`` protocol that
 
 Everything else (the handshake, a refusal before it, an HTTP response instead of it) goes
 through the stock method; once the handshake's response is sent, the connection lets go of the
-handshake's request and response (about 5 KB an idle socket holds otherwise).
+handshake's request and response, which an idle socket would otherwise hold for its whole life.
 """
 
 import logging

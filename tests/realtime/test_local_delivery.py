@@ -60,6 +60,15 @@ async def numbers(socket, count: int) -> list[int]:
     return [(await socket.receive_type("n"))["i"] for _ in range(count)]
 
 
+async def live_socket(open_socket, user):
+    """A socket of ``user`` whose push group has delivered to this loop's listener (its
+    subscription is live, so pushes to ``user`` may be kept local from now on)."""
+    _connected, socket = await open_socket(user)
+    await push_now([user.pk], "n", {"i": 0})
+    assert await numbers(socket, 1) == [0]
+    return socket
+
+
 @pytest.fixture
 def pubsub_layer():
     if settings.CHANNEL_LAYERS["default"]["BACKEND"] != (
@@ -114,9 +123,7 @@ async def test_pushes_ordered_by_a_lock_always_go_through_redis(
     """``may_skip=False``: what ``chat.ordering``'s edits and recalls send (from synchronous
     code) is published even when this loop is the only listener."""
     bob = await database_sync_to_async(make_user)("bob")
-    _connected, socket = await open_socket(bob)
-    await push_now([bob.pk], "n", {"i": 0})
-    assert await numbers(socket, 1) == [0]
+    socket = await live_socket(open_socket, bob)
     before = kept_local()
     frame = '{"type": "n", "data": {"i": 1}}'
     await send_to_users([bob.pk], {"type": "push", "text": frame}, may_skip=False)
@@ -131,9 +138,7 @@ async def test_a_push_kept_local_never_overtakes_a_fan_out_push_of_the_same_loop
     loop sent has not come back (here: the listener is held up in a write), pushes to single
     users here go through Redis too, behind it."""
     carol, dave = [await database_sync_to_async(make_user)(name) for name in ("carol", "dave")]
-    _connected, socket = await open_socket(carol)
-    await push_now([carol.pk], "n", {"i": 0})
-    assert await numbers(socket, 1) == [0]
+    socket = await live_socket(open_socket, carol)
     registry = local_sockets()
     stuck = await hold_listener(registry, dave.pk)
 
@@ -154,9 +159,7 @@ async def test_a_push_kept_local_never_overtakes_one_the_loop_sent_through_redis
     but the push has not come back to this loop's listener yet: the next push to Erin goes
     through Redis too, behind it."""
     erin, frank = [await database_sync_to_async(make_user)(name) for name in ("erin", "frank")]
-    _connected, socket = await open_socket(erin)
-    await push_now([erin.pk], "n", {"i": 0})
-    assert await numbers(socket, 1) == [0]
+    socket = await live_socket(open_socket, erin)
     registry = local_sockets()
     stuck = await hold_listener(registry, frank.pk)
 
