@@ -33,6 +33,7 @@ logger = logging.getLogger("realtime")
 
 class Socket(Protocol):
     presence_id: str
+    in_presence: bool  # its presence entry is written
 
     async def push_text(self, text: str) -> None: ...
 
@@ -171,7 +172,7 @@ class LocalSockets:
             (user_id, socket.presence_id)
             for user_id, sockets in self.by_user.items()
             for socket in sockets
-            if getattr(socket, "in_presence", False)
+            if socket.in_presence
         ]
 
     # --- local delivery (imserver.local_delivery) ----------------------------------------------

@@ -9,6 +9,7 @@ from realtime.fanout import LocalSockets
 
 class StuckSocket:
     presence_id = "stuck"
+    in_presence = False
 
     def __init__(self) -> None:
         self.entered = asyncio.Event()
