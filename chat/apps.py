@@ -13,6 +13,6 @@ class ChatConfig(AppConfig):
 
         members_joined.connect(conversation_members_joined, dispatch_uid="chat.members_joined")
 
-        register_frame("message", frames.on_message)
+        register_frame("message", frames.on_message, batch=frames.on_messages)
         register_frame("read", frames.on_read)
         register_frame("typing", frames.on_typing, per_second=lambda: settings.IM_WS_TYPING_PER_S)

@@ -16,13 +16,36 @@ from realtime.frames import FrameSocket
 
 
 def send_from_frame(user: User, data: dict[str, Any]) -> Message:
-    fields = send_input(data)
-    # Every well-formed send counts, also one refused later or a retry; a refused one
-    # stores nothing.
-    messages_by_user.hit(user.pk)
-    message = services.message_send(sender=user, **fields)
-    metrics.message_sent("ws", message.chat_type)
-    return message
+    outcome = sends_from_frames(user, [data])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def sends_from_frames(user: User, frames: list[dict[str, Any]]) -> list[Message | Exception]:
+    """The ``message`` frames of one socket, in order, stored in one batch where they can
+    (``services.message_send_many``): each frame's message, or the exception that refused it."""
+    requests: list[services.SendRequest | Exception] = []
+    for data in frames:
+        try:
+            fields = send_input(data)
+            # Every well-formed send counts, also one refused later or a retry; a refused one
+            # stores nothing.
+            messages_by_user.hit(user.pk)
+            requests.append(services.SendRequest(**fields))
+        except Exception as error:  # this frame's outcome; the others go on
+            requests.append(error)
+    sent = iter(
+        services.message_send_many(
+            sender=user,
+            requests=[item for item in requests if isinstance(item, services.SendRequest)],
+        )
+    )
+    outcomes = [next(sent) if isinstance(item, services.SendRequest) else item for item in requests]
+    for outcome in outcomes:
+        if isinstance(outcome, Message):
+            metrics.message_sent("ws", outcome.chat_type)
+    return outcomes
 
 
 def read_from_frame(user: User, data: dict[str, Any]) -> int:
@@ -38,18 +61,29 @@ def typing_from_frame(user: User, data: dict[str, Any]) -> tuple[list[int], dict
 
 async def on_message(socket: FrameSocket, data: dict[str, Any]) -> None:
     """``ack`` or ``error``, both echoing ``client_msg_id``."""
-    client_msg_id = data.get("client_msg_id")
-    async with deferred_pushes():  # the sender's own sockets get the ack before the message
-        message = await socket.call(send_from_frame, data, client_msg_id=client_msg_id)
-        if message is not None:
-            await socket.send_frame(
-                "ack",
-                {
-                    "client_msg_id": message.client_msg_id,
-                    "message_id": message.pk,
-                    "seq": message.seq,
-                },
-            )
+    await on_messages(socket, [data])
+
+
+async def on_messages(socket: FrameSocket, frames: list[dict[str, Any]]) -> None:
+    """Consecutive ``message`` frames of one socket: an ``ack`` or ``error`` for each, in order,
+    then the pushes (the sender's own sockets get each ack before its message)."""
+    async with deferred_pushes():
+        try:
+            outcomes: list[Message | Exception] = await socket.run(sends_from_frames, frames)
+        except Exception as error:  # every frame of the batch is refused with it
+            outcomes = [error] * len(frames)
+        for data, outcome in zip(frames, outcomes, strict=True):
+            if isinstance(outcome, Message):
+                await socket.send_frame(
+                    "ack",
+                    {
+                        "client_msg_id": outcome.client_msg_id,
+                        "message_id": outcome.pk,
+                        "seq": outcome.seq,
+                    },
+                )
+            else:
+                await socket.refuse(outcome, client_msg_id=data.get("client_msg_id"))
 
 
 async def on_read(socket: FrameSocket, data: dict[str, Any]) -> None:

@@ -48,9 +48,17 @@ class GroupCommit(Generic[Item]):
         """Return once ``item`` is committed, in a batch with whatever else was submitted
         meanwhile. Raises what ``run_batch`` raised if the item was alone, ``BatchFailed`` if it
         was not."""
-        entry = _Entry(item)
+        self.submit_many([item])
+
+    def submit_many(self, items: list[Item]) -> None:
+        """``submit`` for several items at once: they are queued together, in this order, so they
+        go into one batch (with whatever else was queued); raises ``BatchFailed`` if that batch
+        failed and there were several items in it."""
+        entries = [_Entry(item) for item in items]
+        # The first entry stands for all: it is woken to lead, and all are done together.
+        entry = entries[0]
         with self._mutex:
-            self._queue.append(entry)
+            self._queue.extend(entries)
             lead = not self._leading
             self._leading = True
         while True:

@@ -5,6 +5,7 @@ Sequence numbers come from ``Conversation.last_seq`` under a row lock, so each c
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -45,6 +46,21 @@ from imserver.api.errors import AppError, ErrorCode, bad_request, invalid_parame
 from imserver.publish import publish_on_commit
 
 
+@dataclass(frozen=True)
+class SendRequest:
+    """One message to send: ``message_send``'s arguments but the sender."""
+
+    chat_type: int
+    target_id: int
+    type: int
+    content: str
+    client_msg_id: str | None = None
+    reply_to: int | None = None
+    mentions: list[int] | None = None
+    mention_all: bool = False
+    forward_of: Message | None = None
+
+
 def message_send(
     *,
     sender: User,
@@ -79,66 +95,118 @@ def message_send(
     (``chat.store``): the permission check runs there, under the locks that order it with
     blocks, kicks, mutes and dismissals.
     """
-    try:
-        file = None
-        if forward_of is not None:
-            file = _forwarded_file(forward_of)
-        elif type != Message.Type.TEXT:
-            file = file_get_for_message(user=sender, file_id=content)
-        elif not content:
-            raise bad_request(_("content must not be empty"))
-        target = send_target(sender=sender, chat_type=chat_type, target_id=target_id)
-        if chat_type == ChatType.PRIVATE and (mentions or mention_all):
+    request = SendRequest(
+        chat_type=chat_type,
+        target_id=target_id,
+        type=type,
+        content=content,
+        client_msg_id=client_msg_id,
+        reply_to=reply_to,
+        mentions=mentions,
+        mention_all=mention_all,
+        forward_of=forward_of,
+    )
+    outcome = message_send_many(sender=sender, requests=[request])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def message_send_many(*, sender: User, requests: list[SendRequest]) -> list[Message | Exception]:
+    """Several sends of one sender (a socket's pipelined ``message`` frames), stored in this
+    order in one group-commit batch where they can: for each request, the message
+    ``message_send`` would return for it alone, or the exception it would raise. Each is pushed
+    as it would be alone, in this order."""
+    prepared: list[store.Send | Exception] = []
+    for request in requests:
+        try:
+            prepared.append(_prepared_send(sender, request))
+        except Exception as refused:  # this request's outcome; the others go on
+            prepared.append(refused)
+    sends = [item for item in prepared if isinstance(item, store.Send)]
+    store_errors = dict(zip(map(id, sends), _store_all(sends), strict=True))
+    outcomes: list[Message | Exception] = []
+    for request, item in zip(requests, prepared, strict=True):
+        if isinstance(item, store.Send):
+            error = store_errors[id(item)] or item.refusal
+            if error is None:
+                publish_on_commit(item.recipients, "message", message_push_data(item.message))
+                outcomes.append(item.message)
+                continue
+        else:
+            error = item
+        outcomes.append(_sent_before_or(error, sender=sender, request=request))
+    return outcomes
+
+
+def _prepared_send(sender: User, request: SendRequest) -> store.Send:
+    """The checks that need no lock, and the message to store; raises the request's refusal."""
+    chat_type, target_id, type = request.chat_type, request.target_id, request.type
+    content, forward_of = request.content, request.forward_of
+    mentions, mention_all = request.mentions, request.mention_all
+    file = None
+    if forward_of is not None:
+        file = _forwarded_file(forward_of)
+    elif type != Message.Type.TEXT:
+        file = file_get_for_message(user=sender, file_id=content)
+    elif not content:
+        raise bad_request(_("content must not be empty"))
+    target = send_target(sender=sender, chat_type=chat_type, target_id=target_id)
+    if chat_type == ChatType.PRIVATE and (mentions or mention_all):
+        raise AppError(
+            ErrorCode.BAD_REQUEST,
+            invalid_parameter_message(
+                _("private messages cannot mention anyone"),
+                "mentions" if mentions else "mention_all",
+            ),
+        )
+    quoted = None
+    if request.reply_to is not None:
+        quoted = selectors.message_visible_in_history(user=sender, message_id=request.reply_to)
+        if not _is_in_target(quoted, target):
             raise AppError(
                 ErrorCode.BAD_REQUEST,
                 invalid_parameter_message(
-                    _("private messages cannot mention anyone"),
-                    "mentions" if mentions else "mention_all",
+                    _("the quoted message belongs to another conversation"), "reply_to"
                 ),
             )
-        quoted = None
-        if reply_to is not None:
-            quoted = selectors.message_visible_in_history(user=sender, message_id=reply_to)
-            if not _is_in_target(quoted, target):
-                raise AppError(
-                    ErrorCode.BAD_REQUEST,
-                    invalid_parameter_message(
-                        _("the quoted message belongs to another conversation"), "reply_to"
-                    ),
-                )
-        message = Message(
-            sender=sender,
-            to_user_id=target.peer_id,
-            group_id=target.group_id,
-            type=type,
-            content=str(file.pk) if file is not None else content,
-            file=file,
-            status=Message.Status.NORMAL,
-            client_msg_id=client_msg_id,
-            created_at=timezone.now(),
-            reply_to=quoted,
-            mentions=mentions or [],
-            mention_all=mention_all,
-            forwarded=forward_of is not None,
-            search_text=file.file_name if file is not None else content,
-        )
-        send = store.Send(message, target)
-        _store(send)
-    except (AppError, store.AlreadySent):
+    message = Message(
+        sender=sender,
+        to_user_id=target.peer_id,
+        group_id=target.group_id,
+        type=type,
+        content=str(file.pk) if file is not None else content,
+        file=file,
+        status=Message.Status.NORMAL,
+        client_msg_id=request.client_msg_id,
+        created_at=timezone.now(),
+        reply_to=quoted,
+        mentions=mentions or [],
+        mention_all=mention_all,
+        forwarded=forward_of is not None,
+        search_text=file.file_name if file is not None else content,
+    )
+    return store.Send(message, target)
+
+
+def _sent_before_or(error: Exception, *, sender: User, request: SendRequest) -> Message | Exception:
+    """A refused send (``error``) that repeats a stored one (``_sent_before``) returns that
+    message; one whose ``client_msg_id`` names another message is 40009; else ``error``."""
+    if not isinstance(error, (AppError, store.AlreadySent)):
+        return error
+    try:
         existing = _sent_before(
             sender=sender,
-            client_msg_id=client_msg_id,
-            chat_type=chat_type,
-            target_id=target_id,
-            type=type,
-            content=content,
-            forwarded=forward_of is not None,
+            client_msg_id=request.client_msg_id,
+            chat_type=request.chat_type,
+            target_id=request.target_id,
+            type=request.type,
+            content=request.content,
+            forwarded=request.forward_of is not None,
         )
-        if existing is None:
-            raise
-        return existing
-    publish_on_commit(send.recipients, "message", message_push_data(message))
-    return message
+    except AppError as conflict:
+        return conflict
+    return error if existing is None else existing
 
 
 def _is_in_target(message: Message, target: SendTarget) -> bool:
@@ -215,19 +283,29 @@ def _first_text(message: Message) -> str:
     return message.content if first is None else first
 
 
-def _store(send: store.Send) -> None:
-    """Store the send in a batch with concurrent ones (``chat.group_commit``), or on its own
-    inside a caller's transaction, or when the batch it was part of failed. Raises the send's
-    refusal."""
+def _store_all(sends: list[store.Send]) -> list[Exception | None]:
+    """Store the sends in one batch with concurrent ones (``chat.group_commit``), or each on its
+    own inside a caller's transaction, or when the batch they were part of failed; for each
+    send, the error that kept it from being stored (a refusal is left in ``send.refusal``, and
+    the batch's other sends are stored)."""
+    if not sends:
+        return []
     if settings.IM_GROUP_COMMIT and not transaction.get_connection().in_atomic_block:
         try:
-            send_batches.submit(send)
+            send_batches.submit_many(sends)
+            return [None] * len(sends)
         except BatchFailed:
+            pass  # stored again one by one
+        except Exception as error:  # a send alone in its batch: its own error
+            return [error] * len(sends)
+    errors: list[Exception | None] = []
+    for send in sends:
+        try:
             _store_batch([send])
-    else:
-        _store_batch([send])
-    if send.refusal is not None:  # stored nothing; the batch's other sends are stored
-        raise send.refusal
+            errors.append(None)
+        except Exception as error:
+            errors.append(error)
+    return errors
 
 
 def _store_batch(sends: list[store.Send]) -> None:

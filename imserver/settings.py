@@ -383,6 +383,11 @@ if not 0 < IM_WS_SESSION_CHECK_S <= 30:
     raise ImproperlyConfigured("IM_WS_SESSION_CHECK_S must be more than 0 and at most 30")
 # Output a socket may leave unsent (a client that does not read) before it is closed with 4009.
 IM_WS_MAX_BUFFERED_BYTES = env.int("IM_WS_MAX_BUFFERED_BYTES", default=4 * 1024 * 1024)
+# Frames of one socket read ahead while one is handled (message frames among them are stored
+# together); with that many waiting, the socket is read no further until they are taken.
+IM_WS_FRAMES_AHEAD = env.int("IM_WS_FRAMES_AHEAD", default=16)
+if IM_WS_FRAMES_AHEAD < 1:
+    raise ImproperlyConfigured("IM_WS_FRAMES_AHEAD must be at least 1")
 # typing frames a socket may send per second (a token bucket of this size); more are dropped.
 IM_WS_TYPING_PER_S = env.int("IM_WS_TYPING_PER_S", default=5)
 # Browser origins allowed on /ws besides ALLOWED_HOSTS (e.g. "https://chat.example.com").

@@ -18,6 +18,7 @@ with the offline ``presence`` push when it was the user's last socket.
 """
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
@@ -122,6 +123,11 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
     in_presence = False
     # Pushes are sent once the socket is accepted and counted; until then they wait here.
     ready = False
+    # Frames read and not yet handled, the task handling them, and what a full queue awaits
+    # (``_queue_frame``).
+    frames: list[tuple[str | None, dict[str, Any]]] | None = None
+    frame_task: asyncio.Task[None] | None = None
+    frame_room: asyncio.Future[None] | None = None
     revoked = False  # a revocation arrived before the socket was ready
     closing = False
     left = False
@@ -133,6 +139,8 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         try:
             await super().__call__(scope, receive, send)
         finally:
+            if self.frame_task is not None:
+                self.frame_task.cancel()
             await self._leave(None)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -249,6 +257,9 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         return connections
 
     async def disconnect(self, code: int) -> None:
+        if self.frame_task is not None:  # the frames the client sent before it closed
+            with contextlib.suppress(Exception):  # logged where it was raised
+                await self.frame_task
         await self._leave(code)
 
     async def _leave(self, code: int | None) -> None:
@@ -334,21 +345,81 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             try:
                 frame = loads_checked(raw)
             except JsonRefused as refused:
-                await self._error(invalid_parameter_message(_refusal_text(refused)))
-                return
-            frame_type = frame.get("type") if isinstance(frame, dict) else None
-            if not isinstance(frame_type, str) or (handler := self._handler(frame_type)) is None:
-                await self._error(invalid_parameter_message(gettext("unknown frame type"), "type"))
-                return
-            data = frame.get("data")
-            if data is None:
-                data = {}
-            if not isinstance(data, dict):
-                await self._error(invalid_parameter_message(gettext("must be an object"), "data"))
-                return
-            if self._over_rate(frame_type):
-                return
-            await handler(data)
+                refusal = invalid_parameter_message(_refusal_text(refused))
+            else:
+                frame_type = frame.get("type") if isinstance(frame, dict) else None
+                data = frame.get("data") if isinstance(frame, dict) else None
+                if data is None:
+                    data = {}
+                if not isinstance(frame_type, str) or self._handler(frame_type) is None:
+                    refusal = invalid_parameter_message(gettext("unknown frame type"), "type")
+                elif not isinstance(data, dict):
+                    refusal = invalid_parameter_message(gettext("must be an object"), "data")
+                else:
+                    if not self._over_rate(frame_type):
+                        await self._queue_frame(frame_type, data)
+                    return
+        # Answered in turn, after the frames before it.
+        await self._queue_frame(None, {"code": int(ErrorCode.BAD_REQUEST), "message": str(refusal)})
+
+    async def _queue_frame(self, frame_type: str | None, data: dict[str, Any]) -> None:
+        """One task per socket handles its frames in order (``_handle_frames``) while the next
+        ones are read, so that consecutive frames of a type with a batch handler (``message``)
+        are handled together. At most ``IM_WS_FRAMES_AHEAD`` wait: with that many, the next
+        frame is read only once the task has taken them. ``frame_type`` None: ``data`` is the
+        ``error`` frame that refuses a malformed one."""
+        if self.frames is None:  # made on the first frame: an idle socket holds none of this
+            self.frames = []
+        while len(self.frames) >= settings.IM_WS_FRAMES_AHEAD and not self.closing:
+            self.frame_room = asyncio.get_running_loop().create_future()
+            await self.frame_room
+        if self.closing:
+            return
+        self.frames.append((frame_type, data))
+        if self.frame_task is None or self.frame_task.done():
+            self.frame_task = asyncio.create_task(self._handle_frames())
+
+    async def _handle_frames(self) -> None:
+        """Until no frame waits: the first one, with the frames of its type right behind it
+        when the type has a batch handler. What waits when the socket closes from this side is
+        dropped; a client's close lets everything it sent before be handled (``disconnect``)."""
+        assert self.frames is not None  # made before this task starts
+        try:
+            with translation.override(self.language):
+                while self.frames and not self.closing:
+                    frame_type, data = self.frames.pop(0)
+                    frame = registered_frame(frame_type) if frame_type is not None else None
+                    batch = [data]
+                    if frame is not None and frame.batch is not None:
+                        while self.frames and self.frames[0][0] == frame_type:
+                            batch.append(self.frames.pop(0)[1])
+                    self._make_room()
+                    try:
+                        if frame_type is None:
+                            await self.send_frame("error", data)
+                        elif len(batch) > 1:
+                            assert frame is not None and frame.batch is not None
+                            await frame.batch(self, batch)
+                        else:
+                            handler = self._handler(frame_type)
+                            assert handler is not None  # checked before it was queued
+                            await handler(data)
+                    except Exception:
+                        logger.exception(
+                            "socket %s of user %s: a %s frame failed",
+                            self.presence_id,
+                            self._user_id(),
+                            frame_type,
+                        )
+                        if not self.closing:
+                            await self._internal_error()
+        finally:  # also when a frame could not be answered: the socket is gone
+            self.frames.clear()
+            self._make_room()
+
+    def _make_room(self) -> None:
+        if self.frame_room is not None and not self.frame_room.done():
+            self.frame_room.set_result(None)
 
     def _handler(self, frame_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
         """The consumer's own frames, then those the apps registered (``realtime.frames``)."""
@@ -393,9 +464,8 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         self.grant = grant
         await self.send_frame("auth", {"expires_at": grant.expires_at})
 
-    async def call(self, function: Callable[..., Any], data: dict[str, Any], **echo: Any) -> Any:
-        """``function(user, data)`` on a lane in the client's language; a refusal or a failure
-        becomes an ``error`` frame carrying ``echo``, and None is returned."""
+    async def run(self, function: Callable[..., Any], data: Any) -> Any:
+        """``function(user, data)`` on a lane in the client's language; raises what it raised."""
         language = self.language
         user = self.user
 
@@ -403,18 +473,26 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             with translation.override(language):
                 return function(user, data)
 
+        return await run_sync(run)
+
+    async def call(self, function: Callable[..., Any], data: dict[str, Any], **echo: Any) -> Any:
+        """``run``, where a refusal or a failure becomes an ``error`` frame carrying ``echo``,
+        and None is returned."""
         try:
-            return await run_sync(run)
+            return await self.run(function, data)
         except Exception as exc:
-            refusal = exc if isinstance(exc, APIException) else backing_service_error(exc)
-            if refusal is None:
-                logger.exception("frame from user %s failed", self._user_id())
-                await self._internal_error(**echo)
-                return None
-            with translation.override(language):
-                code, message = code_and_message(refusal)
-            await self._error(message, code=code, **echo)
+            await self.refuse(exc, **echo)
         return None
+
+    async def refuse(self, error: Exception, **echo: Any) -> None:
+        refusal = error if isinstance(error, APIException) else backing_service_error(error)
+        if refusal is None:
+            logger.error("frame from user %s failed", self._user_id(), exc_info=error)
+            await self._internal_error(**echo)
+            return
+        with translation.override(self.language):
+            code, message = code_and_message(refusal)
+        await self._error(message, code=code, **echo)
 
     async def _internal_error(self, **echo: Any) -> None:
         with translation.override(self.language):

@@ -22,10 +22,21 @@ class FrameSocket(Protocol):
         is returned."""
         ...
 
+    async def run(self, function: Callable[..., Any], data: Any) -> Any:
+        """``function(user, data)`` on a lane in the client's language; raises what it raised."""
+        ...
+
+    async def refuse(self, error: Exception, **echo: Any) -> None:
+        """The ``error`` frame, carrying ``echo``, for what refused a frame (a failure that is no
+        refusal is logged and answered as an internal error)."""
+        ...
+
     async def send_frame(self, frame_type: str, data: dict[str, Any]) -> None: ...
 
 
 FrameHandler = Callable[[FrameSocket, dict[str, Any]], Awaitable[None]]
+# Consecutive frames of one type from one socket, in order (``register_frame(batch=...)``).
+BatchHandler = Callable[[FrameSocket, list[dict[str, Any]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,9 @@ class Frame:
     # Frames of this type a socket may send per second (burst as many); beyond it they are
     # dropped without an answer. Read when a socket sends its first such frame.
     per_second: Callable[[], int] | None = None
+    # Handles several consecutive frames of this type at once, when the socket has sent them
+    # before the first was handled (the consumer reads ahead while it handles a frame).
+    batch: BatchHandler | None = None
 
 
 _frames: dict[str, Frame] = {}
@@ -41,7 +55,11 @@ _presence_audiences: list[Callable[[int], Iterable[int]]] = []
 
 
 def register_frame(
-    frame_type: str, handler: FrameHandler, *, per_second: Callable[[], int] | None = None
+    frame_type: str,
+    handler: FrameHandler,
+    *,
+    per_second: Callable[[], int] | None = None,
+    batch: BatchHandler | None = None,
 ) -> None:
     """Client frames ``{"type": frame_type, "data": {...}}`` go to ``handler(socket, data)``;
     ``data`` is an object (``{}`` when absent)."""
@@ -50,7 +68,7 @@ def register_frame(
         return
     if frame_type in CONSUMER_FRAMES or taken is not None:
         raise ImproperlyConfigured(f"the /ws frame type {frame_type!r} is taken")
-    _frames[frame_type] = Frame(handler, per_second)
+    _frames[frame_type] = Frame(handler, per_second, batch)
 
 
 def registered_frame(frame_type: str) -> Frame | None:
