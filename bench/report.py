@@ -27,6 +27,7 @@ TITLES = {
     "6_search": "search over a million messages (details)",
     "6_search_rare_all": "search, rare term, all my conversations, first page",
     "6_search_common_all": "search, common term, all my conversations, first page",
+    "7_request_floor": "the request floor: server CPU of a near-empty request against a send",
 }
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#17becf", "#9467bd", "#ff7f0e"]

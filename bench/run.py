@@ -13,7 +13,8 @@ open-files limit; ``BENCH_IDLE_CONCURRENCY`` handshakes at a time in all, for at
 ``BENCH_PROFILE_GIL=1`` samples only the thread holding the GIL). Scenario 6 (search over a
 million messages, PostgreSQL only; ``bench/search.py``) is not in the default set:
 ``BENCH_SCENARIOS=6``, with ``BENCH_SEARCH_MESSAGES``, ``BENCH_SEARCH_REPEAT`` and
-``BENCH_SEARCH_TIME_LIMIT_S``.
+``BENCH_SEARCH_TIME_LIMIT_S``; nor is scenario 7 (the request floor, ``bench/floor.py``:
+``BENCH_SCENARIOS=7``, ``BENCH_FLOOR_REQUESTS``).
 """
 
 import asyncio
@@ -26,7 +27,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import profile, report, search
+from bench import floor, profile, report, search
 from bench.client import Api, Socket, User, bounded_gather, create_user, keep_alive
 from bench.scenarios import (
     Run,
@@ -60,6 +61,7 @@ def config_from_env() -> dict:
         "idle_concurrency": _int("BENCH_IDLE_CONCURRENCY", 100),
         "idle_time_limit_s": _int("BENCH_IDLE_TIME_LIMIT_S", 300),
         "idle_processes": _int("BENCH_IDLE_PROCESSES", 0),
+        "floor_requests": _int("BENCH_FLOOR_REQUESTS", 2000),
         "search_messages": _int("BENCH_SEARCH_MESSAGES", 1_000_000),
         "search_repeat": _int("BENCH_SEARCH_REPEAT", 50),
         "search_time_limit_s": _int("BENCH_SEARCH_TIME_LIMIT_S", 300),
@@ -146,7 +148,7 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
         return profile.record(stack, out_dir, name, config["profile"], gil=config["profile_gil"])
 
     wanted = set(config["scenarios"].split(","))
-    if not wanted & {"1", "2", "3", "4", "5"}:
+    if not wanted & {"1", "2", "3", "4", "5", "7"}:
         return {}
     api = Api(stack.base_url)
     run = Run()
@@ -236,6 +238,16 @@ async def benchmark(stack: Stack, config: dict, out_dir: Path) -> dict:
                     rate=config["group_rate"],
                     count=config["group_messages"],
                 )
+        if "7" in wanted:
+            print("  7: the request floor", flush=True)
+            results["7_request_floor"] = await floor.request_floor(
+                api,
+                stack,
+                senders[0],
+                receiver,
+                requests=config["floor_requests"],
+                concurrency=config["senders"],
+            )
         await close_sockets(live)
         live.clear()
         if "5" in wanted:

@@ -124,7 +124,7 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
     # Pushes are sent once the socket is accepted and counted; until then they wait here.
     ready = False
     # Frames read and not yet handled, the task handling them, and what a full queue awaits
-    # (``_queue_frame``).
+    # (``_queue_frame``); None while no frame waits.
     frames: list[tuple[str | None, dict[str, Any]]] | None = None
     frame_task: asyncio.Task[None] | None = None
     frame_room: asyncio.Future[None] | None = None
@@ -368,13 +368,17 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         are handled together. At most ``IM_WS_FRAMES_AHEAD`` wait: with that many, the next
         frame is read only once the task has taken them. ``frame_type`` None: ``data`` is the
         ``error`` frame that refuses a malformed one."""
-        if self.frames is None:  # made on the first frame: an idle socket holds none of this
-            self.frames = []
-        while len(self.frames) >= settings.IM_WS_FRAMES_AHEAD and not self.closing:
+        while (
+            self.frames is not None
+            and len(self.frames) >= settings.IM_WS_FRAMES_AHEAD
+            and not self.closing
+        ):
             self.frame_room = asyncio.get_running_loop().create_future()
             await self.frame_room
         if self.closing:
             return
+        if self.frames is None:  # made while frames wait: an idle socket holds none of this
+            self.frames = []
         self.frames.append((frame_type, data))
         if self.frame_task is None or self.frame_task.done():
             self.frame_task = asyncio.create_task(self._handle_frames())
@@ -383,7 +387,6 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
         """Until no frame waits: the first one, with the frames of its type right behind it
         when the type has a batch handler. What waits when the socket closes from this side is
         dropped; a client's close lets everything it sent before be handled (``disconnect``)."""
-        assert self.frames is not None  # made before this task starts
         try:
             with translation.override(self.language):
                 while self.frames and not self.closing:
@@ -414,7 +417,8 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
                         if not self.closing:
                             await self._internal_error()
         finally:  # also when a frame could not be answered: the socket is gone
-            self.frames.clear()
+            self.frames = None  # what waits is dropped; an idle socket keeps no list
+            self.frame_task = None  # nor a finished task
             self._make_room()
 
     def _make_room(self) -> None:
