@@ -12,6 +12,11 @@ daphne's protocol (Autobahn on Twisted):
   is closed with 4009: Autobahn sends the close frame (behind what is buffered) and drops the
   connection when no answer comes within its close handshake timeout, so one stuck client can
   hold at most that much of the server's memory.
+- A client that sends faster than its frames are handled: daphne puts every frame it reads into
+  the application's queue, which has no bound. Once ``IM_WS_FRAMES_AHEAD`` frames wait there,
+  reading from the connection pauses (TCP then holds the client back), and resumes once the
+  application has taken half of them. What one read had already brought in is still queued,
+  so at most that many frames and one read's worth of bytes wait.
 """
 
 import logging
@@ -27,6 +32,10 @@ CLOSE_SLOW_CONSUMER = 4009
 
 _ON_CONNECT_CALLS = Calls()
 _HANDLE_REPLY_CALLS = Calls()
+_ON_MESSAGE_CALLS = Calls()
+
+# How often a connection whose reading is paused looks whether its frames were taken.
+RESUME_CHECK_S = 0.005
 
 
 def unsent_bytes(transport: Any) -> int:
@@ -42,6 +51,8 @@ def _patch() -> None:
     max_buffered_bytes = settings.IM_WS_MAX_BUFFERED_BYTES
     original_on_connect = WebSocketProtocol.onConnect
     original_handle_reply = WebSocketProtocol.handle_reply
+    original_on_message = WebSocketProtocol.onMessage
+    frames_ahead = settings.IM_WS_FRAMES_AHEAD
 
     def on_connect(self: Any, request: Any) -> Any:
         _ON_CONNECT_CALLS.count += 1
@@ -70,8 +81,34 @@ def _patch() -> None:
                 )
                 self.sendClose(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
 
+    def on_message(self: Any, payload: bytes, is_binary: bool) -> None:
+        _ON_MESSAGE_CALLS.count += 1
+        original_on_message(self, payload, is_binary)
+        queue = getattr(self, "application_queue", None)
+        if queue is None or self.transport is None or getattr(self, "im_reading_paused", False):
+            return
+        if queue.qsize() >= frames_ahead:
+            self.im_reading_paused = True
+            self.transport.pauseProducing()
+            _resume_when_taken(self, queue, frames_ahead // 2)
+
     WebSocketProtocol.onConnect = on_connect
     WebSocketProtocol.handle_reply = handle_reply
+    WebSocketProtocol.onMessage = on_message
+
+
+def _resume_when_taken(protocol: Any, queue: Any, low: int) -> None:
+    """Read again once no more than ``low`` frames wait; look again later until then."""
+    from twisted.internet import reactor
+
+    if protocol.state == protocol.STATE_CLOSED or protocol.transport is None:
+        return
+    if queue.qsize() <= low:
+        protocol.im_reading_paused = False
+        protocol.transport.resumeProducing()
+        return
+    # Twisted declares its interfaces' methods without ``self``, which mypy counts as an argument.
+    reactor.callLater(RESUME_CHECK_S, _resume_when_taken, protocol, queue, low)  # type: ignore[arg-type]
 
 
 OVERRIDE = Override(
@@ -81,6 +118,9 @@ OVERRIDE = Override(
     needs=(
         "daphne.ws_protocol:WebSocketProtocol.onConnect",
         "daphne.ws_protocol:WebSocketProtocol.handle_reply",
+        "daphne.ws_protocol:WebSocketProtocol.onMessage",
+        "twisted.internet.abstract:FileDescriptor.pauseProducing",
+        "twisted.internet.abstract:FileDescriptor.resumeProducing",
         "daphne.ws_protocol:WebSocketProtocol.sendClose",
         "daphne.ws_protocol:WebSocketProtocol.STATE_CLOSING",
         "daphne.ws_protocol:WebSocketProtocol.STATE_CLOSED",
@@ -91,5 +131,6 @@ OVERRIDE = Override(
     hooks={
         "WebSocketProtocol.onConnect": _ON_CONNECT_CALLS,
         "WebSocketProtocol.handle_reply": _HANDLE_REPLY_CALLS,
+        "WebSocketProtocol.onMessage": _ON_MESSAGE_CALLS,
     },
 )
