@@ -14,6 +14,7 @@ from accounts.models import User
 from chat import permissions, services, store
 from chat.group_commit import BatchFailed
 from chat.models import ChatType, Conversation, ConversationMember, Message
+from imserver.api.errors import AppError
 from tests.chat.batches import ObservedGroupCommit, observe_send_batches
 from tests.chat.conftest import pending_send
 from tests.support.threads import start_thread, wait_for
@@ -266,3 +267,56 @@ def test_a_refused_send_leaves_its_batch_stored_and_a_reused_id_is_40009(
     stored = [outcome["result"] for _thread, outcome in [leader, *batch[:-1]]]
     assert sorted(message.seq for message in stored) == list(range(7, 12))
     assert Conversation.objects.get(pk=conversation_id).last_seq == 11
+
+
+# --- one sender's several sends (a socket's pipelined frames) ---------------------------------
+def _request(group_id: int, content: str, cmid: str | None = None) -> services.SendRequest:
+    return services.SendRequest(
+        chat_type=ChatType.GROUP, target_id=group_id, type=0, content=content, client_msg_id=cmid
+    )
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_senders_sends_go_into_one_batch_in_order(actor, make_group, monkeypatch):
+    batches = observe_send_batches(monkeypatch)
+    alice, bob = actor("alice"), actor("bob")
+    group_id = make_group(alice, bob)
+    requests = [_request(group_id, f"m{n}", f"c{n}") for n in range(5)]
+    requests.insert(2, _request(group_id, ""))  # refused before the batch: 40000
+    outcomes = services.message_send_many(sender=alice.user, requests=requests)
+
+    assert batches.largest_batch == 5  # the others: one transaction
+    refused = outcomes.pop(2)
+    assert isinstance(refused, AppError) and refused.error_code == 40000
+    assert [(m.content, m.seq) for m in outcomes] == [(f"m{n}", n + 1) for n in range(5)]
+    stored = Message.objects.filter(group_id=group_id).order_by("seq")
+    assert [m.content for m in stored] == [f"m{n}" for n in range(5)]
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_repeated_client_msg_id_among_one_senders_sends_is_a_retry(
+    actor, make_group, monkeypatch
+):
+    """The batch fails on the repeated id and each send is stored on its own, in order: the
+    repeat returns the first message, the same id with other content is 40009."""
+    batches = observe_send_batches(monkeypatch)
+    alice, bob = actor("alice"), actor("bob")
+    group_id = make_group(alice, bob)
+    requests = [
+        _request(group_id, "a", "c-a"),
+        _request(group_id, "b", "c-b"),
+        _request(group_id, "b", "c-b"),
+        _request(group_id, "other", "c-a"),
+        _request(group_id, "d"),
+    ]
+    first_a, first_b, again_b, conflict, d = services.message_send_many(
+        sender=alice.user, requests=requests
+    )
+
+    assert batches.largest_batch == 5  # the batch that failed
+    assert again_b.pk == first_b.pk
+    assert isinstance(conflict, AppError) and conflict.error_code == 40009
+    assert [first_a.seq, first_b.seq, d.seq] == [1, 2, 3]
+    assert Message.objects.filter(group_id=group_id).count() == 3
