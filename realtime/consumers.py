@@ -166,6 +166,12 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
                 await self._close(CLOSE_SERVER_ERROR)
             elif message["type"] == "websocket.receive":
                 await self._internal_error()
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # Cancelled meanwhile (the server's shutdown) and something awaited swallowed it
+            # (Python 3.11's ``asyncio.wait_for`` can, racing a result): stop all the same, so
+            # that ``_leave`` runs now rather than never.
+            raise asyncio.CancelledError
 
     def _user_id(self) -> int | None:
         return self.grant.user_id if self.grant is not None else None
