@@ -168,9 +168,9 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
                 await self._internal_error()
         task = asyncio.current_task()
         if task is not None and task.cancelling():
-            # Cancelled meanwhile (the server's shutdown) and something awaited swallowed it
-            # (Python 3.11's ``asyncio.wait_for`` can, racing a result): stop all the same, so
-            # that ``_leave`` runs now rather than never.
+            # Cancelled meanwhile (the server's shutdown), and something the handler awaited
+            # caught the cancellation instead of letting it through: stop all the same, so that
+            # ``_leave`` runs now rather than never.
             raise asyncio.CancelledError
 
     def _user_id(self) -> int | None:
@@ -348,25 +348,27 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             return
         self.last_frame_at = time.monotonic()
         with translation.override(self.language):
-            try:
-                frame = loads_checked(raw)
-            except JsonRefused as refused:
-                refusal = invalid_parameter_message(_refusal_text(refused))
-            else:
-                frame_type = frame.get("type") if isinstance(frame, dict) else None
-                data = frame.get("data") if isinstance(frame, dict) else None
-                if data is None:
-                    data = {}
-                if not isinstance(frame_type, str) or self._handler(frame_type) is None:
-                    refusal = invalid_parameter_message(gettext("unknown frame type"), "type")
-                elif not isinstance(data, dict):
-                    refusal = invalid_parameter_message(gettext("must be an object"), "data")
-                else:
-                    if not self._over_rate(frame_type):
-                        await self._queue_frame(frame_type, data)
-                    return
-        # Answered in turn, after the frames before it.
-        await self._queue_frame(None, {"code": int(ErrorCode.BAD_REQUEST), "message": str(refusal)})
+            parsed = self._parsed(raw)
+        if isinstance(parsed, str):  # refused: answered in turn, after the frames before it
+            await self._queue_frame(None, {"code": int(ErrorCode.BAD_REQUEST), "message": parsed})
+        elif not self._over_rate(parsed[0]):
+            await self._queue_frame(*parsed)
+
+    def _parsed(self, raw: str | bytes) -> tuple[str, dict[str, Any]] | str:
+        """A frame's type and data, or the message that refuses it (in the client's language)."""
+        try:
+            frame = loads_checked(raw)
+        except JsonRefused as refused:
+            return str(invalid_parameter_message(_refusal_text(refused)))
+        frame_type = frame.get("type") if isinstance(frame, dict) else None
+        if not isinstance(frame_type, str) or self._handler(frame_type) is None:
+            return str(invalid_parameter_message(gettext("unknown frame type"), "type"))
+        data = frame.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return str(invalid_parameter_message(gettext("must be an object"), "data"))
+        return frame_type, data
 
     async def _queue_frame(self, frame_type: str | None, data: dict[str, Any]) -> None:
         """One task per socket handles its frames in order (``_handle_frames``) while the next
@@ -390,45 +392,58 @@ class ClientConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels 
             self.frame_task = asyncio.create_task(self._handle_frames())
 
     async def _handle_frames(self) -> None:
-        """Until no frame waits: the first one, with the frames of its type right behind it
-        when the type has a batch handler. What waits when the socket closes from this side is
-        dropped; a client's close lets everything it sent before be handled (``disconnect``)."""
+        """Until no frame waits. What waits when the socket closes from this side is dropped; a
+        client's close lets everything it sent before be handled (``disconnect``)."""
         try:
             with translation.override(self.language):
                 while self.frames and not self.closing:
-                    frame_type, data = self.frames.pop(0)
-                    frame = registered_frame(frame_type) if frame_type is not None else None
-                    batch = [data]
-                    if frame is not None and frame.batch is not None:
-                        while self.frames and self.frames[0][0] == frame_type:
-                            batch.append(self.frames.pop(0)[1])
+                    frame_type, batch = self._take_frames(self.frames)
                     self._make_room()
-                    try:
-                        if frame_type is None:
-                            await self.send_frame("error", data)
-                        elif len(batch) > 1:
-                            assert frame is not None and frame.batch is not None
-                            await frame.batch(self, batch)
-                        else:
-                            handler = self._handler(frame_type)
-                            assert handler is not None  # checked before it was queued
-                            await handler(data)
-                    except Exception:
-                        logger.exception(
-                            "socket %s of user %s: a %s frame failed",
-                            self.presence_id,
-                            self._user_id(),
-                            frame_type,
-                        )
-                        if not self.closing:
-                            # A stock server raises on a send after the client left; the
-                            # frames behind this one are handled all the same.
-                            with contextlib.suppress(Exception):
-                                await self._internal_error()
+                    await self._handle(frame_type, batch)
         finally:  # also when cancelled
             self.frames = None  # what waits is dropped; an idle socket keeps no list
             self.frame_task = None  # nor a finished task
             self._make_room()
+
+    @staticmethod
+    def _take_frames(
+        frames: list[tuple[str | None, dict[str, Any]]],
+    ) -> tuple[str | None, list[dict[str, Any]]]:
+        """The first waiting frame, with the frames of its type right behind it when the type
+        has a batch handler."""
+        frame_type, data = frames.pop(0)
+        batch = [data]
+        frame = registered_frame(frame_type) if frame_type is not None else None
+        if frame is not None and frame.batch is not None:
+            while frames and frames[0][0] == frame_type:
+                batch.append(frames.pop(0)[1])
+        return frame_type, batch
+
+    async def _handle(self, frame_type: str | None, batch: list[dict[str, Any]]) -> None:
+        """One frame, or a batch of one type (``_take_frames``); a failure is logged and
+        answered as an internal error, and the frames behind it are handled all the same."""
+        try:
+            if frame_type is None:
+                await self.send_frame("error", batch[0])
+            elif len(batch) > 1:
+                frame = registered_frame(frame_type)
+                assert frame is not None and frame.batch is not None  # so it was taken
+                await frame.batch(self, batch)
+            else:
+                handler = self._handler(frame_type)
+                assert handler is not None  # checked before it was queued
+                await handler(batch[0])
+        except Exception:
+            logger.exception(
+                "socket %s of user %s: a %s frame failed",
+                self.presence_id,
+                self._user_id(),
+                frame_type,
+            )
+            if not self.closing:
+                # A stock server raises on a send after the client left.
+                with contextlib.suppress(Exception):
+                    await self._internal_error()
 
     def _make_room(self) -> None:
         if self.frame_room is not None and not self.frame_room.done():
