@@ -32,7 +32,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from imserver import metrics
-from imserver.redis_clients import PerLoop
+from imserver.per_loop import PerLoop
+from imserver.redis_clients import waiting_client
 
 # Publish only when someone other than the caller's connection listens. KEYS[1]: the group's
 # Redis channel, KEYS[2]: the caller's listener channel; ARGV[1]: the serialized message.
@@ -81,7 +82,7 @@ def enabled() -> bool:
 
 
 _scripts = PerLoop(
-    lambda: settings.CHANNEL_LAYER_REDIS_URL, lambda client: client.register_script(_SCRIPT)
+    lambda: waiting_client(settings.CHANNEL_LAYER_REDIS_URL).register_script(_SCRIPT)
 )
 
 

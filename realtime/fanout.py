@@ -26,6 +26,7 @@ from channels.layers import get_channel_layer
 
 from imserver import metrics
 from imserver.fanout_wire import FANOUT_GROUP, FANOUT_MESSAGE_TYPE
+from imserver.per_loop import PerLoop
 from imserver.publish import PUSH_MESSAGE_TYPE, REVOKE_MESSAGE_TYPE, user_group_name
 
 logger = logging.getLogger("realtime")
@@ -240,23 +241,14 @@ class LocalSockets:
             metrics.PUSHES_FAILED_SOCKET.inc(failed)
 
 
-_by_loop: dict[asyncio.AbstractEventLoop, LocalSockets] = {}
+_registries: PerLoop[LocalSockets] = PerLoop(LocalSockets)
 
 
 def running_listener() -> LocalSockets | None:
     """This event loop's registry, if it has one (for ``imserver.local_delivery``)."""
-    try:
-        return _by_loop.get(asyncio.get_running_loop())
-    except RuntimeError:
-        return None
+    return _registries.current()
 
 
 def local_sockets() -> LocalSockets:
     """This event loop's registry (tests run several loops in one process)."""
-    loop = asyncio.get_running_loop()
-    registry = _by_loop.get(loop)
-    if registry is None:
-        for old in [old for old in _by_loop if old.is_closed()]:
-            del _by_loop[old]
-        registry = _by_loop[loop] = LocalSockets()
-    return registry
+    return _registries.get()

@@ -25,7 +25,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from imserver.redis_clients import PerLoop
+from imserver.per_loop import PerLoop
+from imserver.redis_clients import waiting_client
 
 logger = logging.getLogger("realtime")
 
@@ -82,7 +83,7 @@ class RedisPresence:
     def __init__(self, url: str) -> None:
         self.url = url
         self._sync = redis.Redis.from_url(url)
-        self._clients = PerLoop(lambda: url, lambda client: client)
+        self._clients = PerLoop(lambda: waiting_client(url))
 
     def _client(self) -> aioredis.Redis:
         return self._clients.get()
