@@ -124,11 +124,11 @@ def message_send_many(*, sender: User, requests: list[SendRequest]) -> list[Mess
         except Exception as refused:  # this request's outcome; the others go on
             prepared.append(refused)
     sends = [item for item in prepared if isinstance(item, store.Send)]
-    store_errors = dict(zip(map(id, sends), _store_all(sends), strict=True))
+    store_errors = iter(_store_all(sends))  # one for each send, in the same order
     outcomes: list[Message | Exception] = []
     for request, item in zip(requests, prepared, strict=True):
         if isinstance(item, store.Send):
-            error = store_errors[id(item)] or item.refusal
+            error = next(store_errors) or item.refusal
             if error is None:
                 publish_on_commit(item.recipients, "message", message_push_data(item.message))
                 outcomes.append(item.message)
